@@ -1,0 +1,3 @@
+"""peerpulse: a Discord bot for therapists' peer-consultation groups."""
+
+__version__ = "0.1.0"

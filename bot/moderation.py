@@ -1,0 +1,26 @@
+"""Who counts as a moderator of a group."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+MANAGE_GUILD = 1 << 5
+ADMINISTRATOR = 1 << 3
+
+
+def is_moderator(
+    permissions: int, role_ids: Collection[int], moderator_role_id: int | None
+) -> bool:
+    """Manage Server or Administrator makes a moderator; so does the group's moderator role."""
+    if permissions & (MANAGE_GUILD | ADMINISTRATOR):
+        return True
+    return moderator_role_id is not None and moderator_role_id in role_ids
+
+
+def refusal(moderator_role_id: int | None) -> str:
+    """The sentence a non-moderator sees."""
+    extra = f" or the <@&{moderator_role_id}> role" if moderator_role_id else ""
+    return (
+        "Only the group's moderators can do that. Ask someone with the Manage Server "
+        f"permission{extra}."
+    )

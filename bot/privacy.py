@@ -1,0 +1,74 @@
+"""The plain statement of what peerpulse stores, for how long, and who sees what.
+
+Each capability adds its own section when it starts storing something, so the
+statement always describes what this version really does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.groups import Group
+
+TITLE = "What peerpulse keeps, and what it never does"
+INTRO = (
+    "peerpulse is a peer-support tool for this consultation group. It keeps as little as "
+    "it can, turns answers into group-level signals, and is not a clinical instrument: "
+    "it gives no scores about you and no diagnosis."
+)
+
+
+@dataclass(frozen=True)
+class PrivacySection:
+    """One heading and its text (at most 1024 characters, an embed field's limit)."""
+
+    title: str
+    body: str
+
+
+def privacy_statement(
+    group: Group | None,
+    support_resources: str,
+    capability_sections: Sequence[PrivacySection] = (),
+) -> list[PrivacySection]:
+    """The sections of /privacy for a member of `group` (None outside a server)."""
+    k = group.anonymity_threshold if group else 5
+    retention = (
+        f"{group.retention_days} days (this group's setting)" if group else "the group's setting"
+    )
+    sections = [
+        PrivacySection(
+            "What it stores",
+            "For the group: the server and home channel ids, the time zone, the moderator "
+            "role, and the retention and anonymity settings. About you: only what a feature "
+            "you use needs, listed below. It does not read channel messages (it never asks "
+            "Discord for message content) and keeps no copy of your profile.",
+        ),
+        *capability_sections,
+        PrivacySection(
+            "What it never stores",
+            "Lists of who did not answer, or streaks; "
+            "anonymous survey answers linked to you; message content from your channels; "
+            "client information. Free-text boxes warn against client-identifying details "
+            "and flag likely identifiers before anything is saved.",
+        ),
+        PrivacySection(
+            "Who sees what",
+            "Moderators see group-level summaries and charts, never one person's anonymous "
+            f"answers, and only once at least {k} people answered. Members can see exactly "
+            "what moderators see. The person who hosts the bot runs its database; ask your "
+            "moderators who that is.",
+        ),
+        PrivacySection(
+            "How long",
+            f"Free text you write is deleted after {retention}. Group settings stay until a "
+            "moderator removes the bot. To have your data removed now, ask a moderator or "
+            "the bot's host.",
+        ),
+        PrivacySection("If you need support now", support_resources),
+    ]
+    for section in sections:
+        if len(section.body) > 1024 or len(section.title) > 256:
+            raise ValueError(f"privacy section {section.title!r} is past Discord's field limits")
+    return sections

@@ -1,0 +1,115 @@
+"""/peerpulse settings: moderators view and change the group's time zone, home channel and role."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app.client import PeerPulseBot
+from bot.errors import NotPermittedError, UserError
+from bot.groups import Group, SettingsChange, update_settings
+from bot.moderation import is_moderator, refusal
+from bot.timezones import search_zones
+from cogs._common import EMBED_COLOUR, group_here, role_ids
+
+_POST_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
+
+
+class SettingsCog(commands.Cog):
+    """Group settings for moderators."""
+
+    peerpulse = app_commands.Group(
+        name="peerpulse", description="Set up peerpulse for this group", guild_only=True
+    )
+
+    def __init__(self, bot: PeerPulseBot) -> None:
+        self.bot = bot
+
+    @peerpulse.command(name="settings", description="Show or change this group's settings")
+    @app_commands.describe(
+        timezone="The group's time zone (IANA name, e.g. Europe/London)",
+        home_channel="Where check-ins, summaries and reminders are posted",
+        moderator_role="A role whose members may moderate, besides Manage Server",
+        clear_moderator_role="Remove the moderator role (Manage Server still moderates)",
+    )
+    async def settings(
+        self,
+        interaction: discord.Interaction,
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+        home_channel: discord.TextChannel | None = None,
+        moderator_role: discord.Role | None = None,
+        clear_moderator_role: bool = False,
+    ) -> None:
+        """Show the settings; with options, change them (all or nothing) and show the result."""
+        group = await group_here(self.bot, interaction)
+        permissions = interaction.permissions.value
+        if not is_moderator(permissions, role_ids(interaction.user), group.moderator_role_id):
+            raise NotPermittedError(refusal(group.moderator_role_id))
+        if moderator_role is not None and clear_moderator_role:
+            raise UserError("Choose either a moderator role or clear_moderator_role, not both.")
+        if home_channel is not None:
+            _require_can_post(home_channel)
+        change = SettingsChange(
+            timezone=timezone,
+            home_channel_id=home_channel.id if home_channel else None,
+            moderator_role_id=moderator_role.id if moderator_role else None,
+            clear_moderator_role=clear_moderator_role,
+        )
+        if not change.is_empty():
+            group = await update_settings(self.bot.db, group.id, change)
+        await interaction.response.send_message(
+            embed=self._settings_embed(group, changed=not change.is_empty()), ephemeral=True
+        )
+
+    @settings.autocomplete("timezone")
+    async def _timezone_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=zone, value=zone) for zone in search_zones(current)]
+
+    def _settings_embed(self, group: Group, *, changed: bool) -> discord.Embed:
+        title = "Settings saved" if changed else "Group settings"
+        embed = discord.Embed(title=title, colour=EMBED_COLOUR)
+        local = self.bot.clock.now().astimezone(ZoneInfo(group.timezone))
+        embed.add_field(
+            name="Time zone", value=f"{group.timezone} (now {local:%H:%M} there)", inline=False
+        )
+        embed.add_field(
+            name="Home channel",
+            value=f"<#{group.home_channel_id}>" if group.home_channel_id else "Not set yet",
+            inline=False,
+        )
+        moderators = "People with Manage Server"
+        if group.moderator_role_id:
+            moderators += f", and the <@&{group.moderator_role_id}> role"
+        embed.add_field(name="Moderators", value=moderators, inline=False)
+        embed.add_field(
+            name="Privacy",
+            value=(
+                f"Free text is kept {group.retention_days} days; results need at least "
+                f"{group.anonymity_threshold} answers."
+            ),
+            inline=False,
+        )
+        return embed
+
+
+def _require_can_post(channel: discord.TextChannel) -> None:
+    me: discord.Member | None = channel.guild.me  # None before the guild is cached
+    if me is None:
+        return
+    allowed = channel.permissions_for(me)
+    missing = [name for name in _POST_PERMISSIONS if not getattr(allowed, name)]
+    if missing:
+        needed = ", ".join(name.replace("_", " ").title() for name in missing)
+        raise UserError(
+            f"I can't post in {channel.mention} yet: give me {needed} there, then try again."
+        )
+
+
+async def setup(bot: PeerPulseBot) -> None:
+    """Extension entry point."""
+    await bot.add_cog(SettingsCog(bot))
