@@ -39,6 +39,8 @@ def check_integrity(path: Path) -> str:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         row = conn.execute("PRAGMA integrity_check").fetchone()
+    except sqlite3.DatabaseError as error:
+        return str(error)
     finally:
         conn.close()
     return str(row[0]) if row else "no answer"

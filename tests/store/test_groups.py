@@ -1,0 +1,77 @@
+"""Groups and their settings on a temporary database."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.clock import VirtualClock
+from bot.config import GroupDefaults
+from bot.db import Database
+from bot.errors import UserError
+from bot.groups import SettingsChange, ensure_group, group_for_channel, update_settings
+
+GUILD, CHANNEL, OTHER_CHANNEL = 111, 222, 333
+
+
+async def test_first_use_creates_one_group_with_defaults(db: Database, clock: VirtualClock) -> None:
+    defaults = GroupDefaults(timezone="Europe/London", retention_days=30, anonymity_threshold=4)
+    assert await group_for_channel(db, GUILD, CHANNEL) is None
+    first = await ensure_group(db, clock, GUILD, CHANNEL, defaults)
+    again = await ensure_group(db, clock, GUILD, OTHER_CHANNEL, defaults)
+    assert first == again
+    assert (first.timezone, first.retention_days, first.anonymity_threshold) == (
+        "Europe/London",
+        30,
+        4,
+    )
+    assert len(await db.fetchall("SELECT id FROM groups")) == 1
+
+
+async def test_groups_are_keyed_by_group_not_guild(db: Database, clock: VirtualClock) -> None:
+    """A second group in the same server needs no migration: its home channel finds it."""
+    first = await ensure_group(db, clock, GUILD, CHANNEL, GroupDefaults())
+    await update_settings(db, first.id, SettingsChange(home_channel_id=CHANNEL))
+    second_id = await db.execute(
+        "INSERT INTO groups (guild_id, home_channel_id, created_at) VALUES (?, ?, ?)",
+        (GUILD, OTHER_CHANNEL, clock.now().isoformat()),
+    )
+    found = await group_for_channel(db, GUILD, OTHER_CHANNEL)
+    assert found is not None
+    assert found.id == second_id
+    home = await group_for_channel(db, GUILD, CHANNEL)
+    assert home is not None
+    assert home.id == first.id
+
+
+async def test_update_changes_only_what_was_asked(db: Database, clock: VirtualClock) -> None:
+    group = await ensure_group(db, clock, GUILD, CHANNEL, GroupDefaults())
+    updated = await update_settings(
+        db, group.id, SettingsChange(timezone="america/new_york", moderator_role_id=42)
+    )
+    assert updated.timezone == "America/New_York"
+    assert updated.moderator_role_id == 42
+    assert updated.home_channel_id is None
+    cleared = await update_settings(db, group.id, SettingsChange(clear_moderator_role=True))
+    assert cleared.moderator_role_id is None
+    assert cleared.timezone == "America/New_York"
+
+
+async def test_unknown_zone_changes_nothing(db: Database, clock: VirtualClock) -> None:
+    group = await ensure_group(db, clock, GUILD, CHANNEL, GroupDefaults())
+    with pytest.raises(UserError, match="don't know the time zone 'Mars/Base'"):
+        await update_settings(
+            db, group.id, SettingsChange(timezone="Mars/Base", home_channel_id=CHANNEL)
+        )
+    unchanged = await group_for_channel(db, GUILD, CHANNEL)
+    assert unchanged == group
+
+
+async def test_a_channel_is_home_to_one_group_only(db: Database, clock: VirtualClock) -> None:
+    group = await ensure_group(db, clock, GUILD, CHANNEL, GroupDefaults())
+    other_id = await db.execute(
+        "INSERT INTO groups (guild_id, home_channel_id, created_at) VALUES (?, ?, ?)",
+        (GUILD, OTHER_CHANNEL, clock.now().isoformat()),
+    )
+    assert other_id != group.id
+    with pytest.raises(UserError, match="already another group's home channel"):
+        await update_settings(db, group.id, SettingsChange(home_channel_id=OTHER_CHANNEL))

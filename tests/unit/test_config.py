@@ -1,0 +1,174 @@
+"""Settings: file, environment overrides, nested keys, secret redaction, one line per problem."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, choose_config_file, describe, load_settings
+from bot.logs import RedactSecrets
+
+TOKEN = "MTIz.secret-token-value.xyz"
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_without_any_file(tmp_path: Path) -> None:
+    settings = load_settings()
+    assert settings.discord.token is None
+    assert settings.database.path == Path("peerpulse.db")
+    assert settings.defaults.timezone == "UTC"
+    assert settings.defaults.anonymity_threshold == 5
+
+
+def test_values_come_from_the_file(tmp_path: Path) -> None:
+    config = write(
+        tmp_path / "c.toml",
+        '[database]\npath = "data/pp.db"\n[defaults]\ntimezone = "Europe/London"\n'
+        "retention_days = 30\n",
+    )
+    settings = load_settings(config)
+    assert settings.database.path == Path("data/pp.db")
+    assert settings.defaults.timezone == "Europe/London"
+    assert settings.defaults.retention_days == 30
+
+
+def test_environment_overrides_file_with_nested_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = write(tmp_path / "c.toml", '[logging]\nlevel = "WARNING"\n[discord]\ntoken = "file"\n')
+    monkeypatch.setenv("PEERPULSE_LOGGING__LEVEL", "debug")
+    monkeypatch.setenv("PEERPULSE_DISCORD__TOKEN", TOKEN)
+    monkeypatch.setenv("PEERPULSE_DATABASE__BUSY_TIMEOUT_MS", "1234")
+    settings = load_settings(config)
+    assert settings.logging.level == "DEBUG"
+    assert settings.discord.token is not None
+    assert settings.discord.token.get_secret_value() == TOKEN
+    assert settings.database.busy_timeout_ms == 1234
+
+
+def test_config_file_choice_order(tmp_path: Path) -> None:
+    explicit = tmp_path / "a.toml"
+    assert choose_config_file(explicit, {"PEERPULSE_CONFIG": "b.toml"}) == explicit
+    assert choose_config_file(None, {"PEERPULSE_CONFIG": "b.toml"}) == Path("b.toml")
+    assert choose_config_file(None, {}) is None
+    write(tmp_path / "config.toml", "")
+    assert choose_config_file(None, {}) == Path("config.toml")
+
+
+def test_peerpulse_config_variable_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = write(tmp_path / "elsewhere.toml", '[defaults]\ntimezone = "Asia/Tokyo"\n')
+    monkeypatch.setenv("PEERPULSE_CONFIG", str(config))
+    assert load_settings().defaults.timezone == "Asia/Tokyo"
+
+
+def test_token_is_secret_in_repr_str_and_describe(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PEERPULSE_DISCORD__TOKEN", TOKEN)
+    settings = load_settings()
+    assert TOKEN not in repr(settings)
+    assert TOKEN not in str(settings)
+    assert TOKEN not in str(settings.model_dump())
+    lines = "\n".join(describe(settings))
+    assert TOKEN not in lines
+    assert "discord.token: set (hidden)" in lines
+
+
+def test_blank_token_counts_as_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PEERPULSE_DISCORD__TOKEN", "   ")
+    assert load_settings().discord.token is None
+
+
+def test_token_never_appears_in_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = write(tmp_path / "c.toml", f'[discord]\ntoken = ["{TOKEN}"]\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    rendered = "\n".join(str(p) for p in caught.value.problems) + str(caught.value)
+    assert "discord.token" in rendered
+    assert TOKEN not in rendered
+
+
+def test_redaction_filter_hides_token_in_log_lines(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("peerpulse.test.redaction")
+    logger.addFilter(RedactSecrets([TOKEN]))
+    try:
+        with caplog.at_level(logging.INFO, logger=logger.name):
+            logger.info("connecting with %s", TOKEN)
+            try:
+                raise RuntimeError(f"Authorization: Bot {TOKEN}")
+            except RuntimeError:
+                logger.exception("failed")
+    finally:
+        logger.filters.clear()
+    text = caplog.text
+    assert TOKEN not in text
+    assert "[redacted]" in text
+
+
+@pytest.mark.parametrize(
+    ("toml", "key", "bad"),
+    [
+        ('[discord]\nguild_ready_timeout = "soon"', "discord.guild_ready_timeout", "'soon'"),
+        ("[discord]\nguild_ready_timeout = -1", "discord.guild_ready_timeout", "-1"),
+        ('[discord]\napi_base_url = "localhost:80"', "discord.api_base_url", "'localhost:80'"),
+        ('[discord]\ngateway_url = "127.0.0.1"', "discord.gateway_url", "'127.0.0.1'"),
+        ('[database]\nbusy_timeout_ms = "x"', "database.busy_timeout_ms", "'x'"),
+        ("[database]\nbusy_timeout_ms = -5", "database.busy_timeout_ms", "-5"),
+        ('[logging]\nlevel = "LOUD"', "logging.level", "'LOUD'"),
+        ('[defaults]\ntimezone = "Mars/Olympus"', "defaults.timezone", "'Mars/Olympus'"),
+        ("[defaults]\nretention_days = 0", "defaults.retention_days", "0"),
+        ("[defaults]\nanonymity_threshold = 2", "defaults.anonymity_threshold", "2"),
+        ("[scheduler]\ntick_seconds = 0", "scheduler.tick_seconds", "0"),
+        ("[scheduler]\nmisfire_grace_seconds = 0", "scheduler.misfire_grace_seconds", "0"),
+        ('[support]\nresources = "' + "x" * 1001 + '"', "support.resources", "'xxx"),
+        ("[database]\nfile = 'a.db'", "database.file", "unknown key"),
+        ("[nonsense]\na = 1", "nonsense", "unknown key"),
+    ],
+)
+def test_each_invalid_value_names_its_key(tmp_path: Path, toml: str, key: str, bad: str) -> None:
+    config = write(tmp_path / "c.toml", toml + "\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    problems = caught.value.problems
+    assert [p.key for p in problems] == [key]
+    line = str(problems[0])
+    assert line.startswith(f"{key}: got ")
+    assert bad in line
+    assert "expected" in line or "remove it" in line
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = write(tmp_path / "c.toml", '[defaults]\ntimezone = "Nowhere"\nretention_days = -1\n')
+    monkeypatch.setenv("PEERPULSE_LOGGING__LEVEL", "chatty")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    keys = sorted(p.key for p in caught.value.problems)
+    assert keys == [
+        "defaults.retention_days",
+        "defaults.timezone",
+        "logging.level (from PEERPULSE_LOGGING__LEVEL)",
+    ]
+
+
+def test_missing_file_and_broken_toml_are_problems_not_tracebacks(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as missing:
+        load_settings(tmp_path / "absent.toml")
+    assert "does not exist" in str(missing.value.problems[0])
+    broken = write(tmp_path / "broken.toml", "[discord\ntoken = 1\n")
+    with pytest.raises(ConfigError) as invalid:
+        load_settings(broken)
+    assert "not valid TOML" in str(invalid.value.problems[0])
+
+
+def test_example_config_is_valid_and_documents_every_key() -> None:
+    example = Path(__file__).resolve().parents[2] / "config.example.toml"
+    settings = load_settings(example)
+    text = example.read_text(encoding="utf-8")
+    for section_name, section in settings:
+        assert f"[{section_name}]" in text
+        for key in type(section).model_fields:
+            assert f"\n{key} = " in text, f"{section_name}.{key} is not documented"
