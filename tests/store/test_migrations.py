@@ -56,7 +56,7 @@ async def test_newer_database_is_refused(db: Database, clock: VirtualClock) -> N
     await db.execute(
         "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 'x')"
     )
-    with pytest.raises(MigrationError, match="schema version 999.*upgrade peerpulse"):
+    with pytest.raises(MigrationError, match=r"schema version 999.*upgrade peerpulse"):
         await migrate(db, clock)
 
 
@@ -72,7 +72,7 @@ async def test_failing_migration_rolls_back_and_keeps_previous_version(
     )
     db = await Database.open(tmp_path / "rollback.db")
     try:
-        with pytest.raises(MigrationError, match="broken.sql failed and was rolled back"):
+        with pytest.raises(MigrationError, match=r"broken\.sql failed and was rolled back"):
             await migrate(db, clock, folder)
         assert await current_version(db) == good
         assert "half_done" not in await tables(db)
@@ -91,7 +91,7 @@ def test_gaps_and_bad_names_are_refused(tmp_path: Path) -> None:
         discover(folder)
     named = copy_migrations(tmp_path / "named")
     (named / "two.sql").write_text("SELECT 1;", encoding="utf-8")
-    with pytest.raises(MigrationError, match="NNNN_description.sql"):
+    with pytest.raises(MigrationError, match=r"NNNN_description\.sql"):
         discover(named)
 
 
@@ -100,19 +100,26 @@ async def test_connection_pragmas(db: Database) -> None:
     foreign = await db.fetchone("PRAGMA foreign_keys")
     sync = await db.fetchone("PRAGMA synchronous")
     busy = await db.fetchone("PRAGMA busy_timeout")
-    assert journal is not None and journal[0] == "wal"
-    assert foreign is not None and foreign[0] == 1
-    assert sync is not None and sync[0] == 1  # NORMAL
-    assert busy is not None and busy[0] == 5000
+    assert journal is not None
+    assert journal[0] == "wal"
+    assert foreign is not None
+    assert foreign[0] == 1
+    assert sync is not None
+    assert sync[0] == 1
+    assert busy is not None
+    assert busy[0] == 5000
 
 
 async def test_transaction_rolls_back_on_error(db: Database) -> None:
-    with pytest.raises(RuntimeError):
+    async def insert_then_fail() -> None:
         async with db.transaction() as tx:
             await tx.execute(
                 "INSERT INTO groups (guild_id, created_at) VALUES (1, '2026-01-01T00:00:00+00:00')"
             )
             raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        await insert_then_fail()
     assert await db.fetchall("SELECT * FROM groups") == []
 
 

@@ -101,7 +101,9 @@ def test_overlong_support_text_is_refused() -> None:
         privacy_statement(None, "x" * 1025)
 
 
-async def test_due_steps_run_in_order_and_survive_a_failure(caplog: pytest.LogCaptureFixture) -> None:
+async def test_due_steps_run_in_order_and_survive_a_failure(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     steps = DueSteps()
     seen: list[str] = []
 
