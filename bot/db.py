@@ -6,11 +6,27 @@ import asyncio
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiosqlite
 
 Params = Sequence[Any] | dict[str, Any]
+
+
+class Sql(Protocol):
+    """What both `Database` and `Transaction` offer, for functions that work inside either."""
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; return the last row id."""
+        ...
+
+    async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+        """Run a query and return its first row, or None."""
+        ...
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
+        """Run a query and return every row."""
+        ...
 
 
 class Database:
