@@ -1,0 +1,1 @@
+"""Reliable delivery of bot-initiated DMs: the outbox, its dispatcher, pacing and retries."""

@@ -1,0 +1,341 @@
+"""The dispatcher: a due step that delivers due outbox rows through a DM transport.
+
+Each run returns expired leases to pending, then, batch by batch: decides each due
+row against the member's boundaries (drop, hold until their window, or send), leases
+the rows to send inside one transaction, and sends them — one member's rows in order
+by one worker, many members at once, every request paced through a shared limiter —
+marking each row right after its request returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import secrets
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from aiolimiter import AsyncLimiter
+
+from bot.db import Database
+
+from . import outbox, recipients
+from .backoff import Backoff
+from .errors import (
+    ChannelGoneError,
+    DeliveryError,
+    DmsClosedError,
+    PermanentDeliveryError,
+    RateLimitedError,
+)
+from .outbox import DueRow, OutboxItem
+from .pacing import DEFAULT_DM_OPENS_PER_SECOND, steady_limiter
+from .policy import DMS_CLOSED, GAVE_UP, REJECTED, Drop, Hold, decide
+
+log = logging.getLogger(__name__)
+
+
+class DmTransport(Protocol):
+    """How DMs reach Discord; the glue implements it over discord.py."""
+
+    async def open_dm(self, user_id: int) -> int:
+        """Open (or find) the DM channel with a user; return its id."""
+        ...
+
+    async def send(self, channel_id: int, item: OutboxItem) -> int:
+        """Render `item` (from its kind, ref and payload) and send it; return the message id."""
+        ...
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """Tunables of the dispatcher."""
+
+    lease: timedelta = timedelta(minutes=2)
+    max_attempts: int = 10
+    batch_size: int = 200
+    backoff: Backoff = field(default_factory=Backoff)
+
+
+@dataclass
+class _Run:
+    """One run's shared state: its start instant and a global rate-limit pause."""
+
+    started: datetime
+    started_monotonic: float
+    paused_until: datetime | None = None
+
+    def now(self) -> datetime:
+        """The run's start plus the time elapsed since (monotonic, so virtual clocks work)."""
+        elapsed = asyncio.get_running_loop().time() - self.started_monotonic
+        return self.started + timedelta(seconds=elapsed)
+
+
+class Dispatcher:
+    """Delivers the outbox; register `run_due` as a due step."""
+
+    def __init__(
+        self,
+        db: Database,
+        transport: DmTransport,
+        *,
+        limiter: AsyncLimiter | None = None,
+        open_limiter: AsyncLimiter | None = None,
+        concurrency: int = 16,
+        rng: random.Random | None = None,
+        owner: str | None = None,
+        settings: DeliverySettings | None = None,
+    ) -> None:
+        """`limiter` paces every request (share it with other REST traffic); `open_limiter`
+        additionally paces opening DM channels; `concurrency` bounds members served at once.
+        """
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self._db = db
+        self._transport = transport
+        self._limiter = limiter or steady_limiter()
+        self._open_limiter = open_limiter or steady_limiter(DEFAULT_DM_OPENS_PER_SECOND)
+        self._concurrency = concurrency
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        self.owner = owner or f"dispatcher-{secrets.token_hex(6)}"
+        self._settings = settings or DeliverySettings()
+        self._running = asyncio.Lock()
+
+    async def recover(self, now: datetime) -> int:
+        """Return rows whose lease expired (a crashed sender) to pending; how many."""
+        return await outbox.reclaim_expired_leases(self._db, now)
+
+    async def run_due(self, now: datetime) -> int:
+        """Deliver everything due at `now`; return how many rows changed state."""
+        async with self._running:
+            run = _Run(now, asyncio.get_running_loop().time())
+            await self.recover(now)
+            effects = 0
+            while run.paused_until is None:
+                rows = await outbox.due_rows(self._db, run.now(), self._settings.batch_size)
+                if not rows:
+                    break
+                decided, to_send = await self._decide_and_claim(rows, run)
+                effects += decided + len(to_send)
+                await self._send_all(to_send, run)
+                if len(rows) < self._settings.batch_size:
+                    break
+            return effects
+
+    async def _decide_and_claim(
+        self, rows: Sequence[DueRow], run: _Run
+    ) -> tuple[int, list[DueRow]]:
+        now = run.now()
+        to_send: list[DueRow] = []
+        decided = 0
+        async with self._db.transaction() as tx:
+            for row in rows:
+                decision = decide(
+                    row.item, row.preferences, row.group_zone, dms_closed=row.dms_closed, now=now
+                )
+                if isinstance(decision, Drop):
+                    await outbox.drop(tx, row.item.id, decision.outcome, now=now)
+                    decided += 1
+                elif isinstance(decision, Hold):
+                    await outbox.hold(tx, row.item.id, decision.until, now=now)
+                    decided += 1
+                else:
+                    to_send.append(row)
+            await outbox.claim(
+                tx,
+                [row.item.id for row in to_send],
+                owner=self.owner,
+                lease_until=now + self._settings.lease,
+                now=now,
+            )
+        return decided, to_send
+
+    async def _send_all(self, rows: Sequence[DueRow], run: _Run) -> None:
+        by_user: dict[int, list[DueRow]] = {}
+        for row in rows:
+            by_user.setdefault(row.item.user_id, []).append(row)
+        # Members whose DM channel is known first: they cost one request each.
+        queue = deque(sorted(by_user.values(), key=lambda items: items[0].channel_id is None))
+
+        async def worker() -> None:
+            while queue:
+                await self._deliver_to_member(queue.popleft(), run)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(min(self._concurrency, len(queue))):
+                    group.create_task(worker())
+        except BaseException:
+            # Cancelled (a shutdown) or broken: rows never tried go back now instead of
+            # waiting out their lease; a row whose request was under way keeps its lease.
+            untried = [row.item.id for items in queue for row in items]
+            await asyncio.shield(self._release_untried(untried, run))
+            raise
+
+    async def _release_untried(self, ids: Sequence[int], run: _Run) -> None:
+        for outbox_id in ids:
+            await outbox.release(
+                self._db,
+                outbox_id,
+                owner=self.owner,
+                retry_at=run.now(),
+                error=None,
+                now=run.now(),
+                attempted=False,
+            )
+
+    async def _deliver_to_member(self, rows: list[DueRow], run: _Run) -> None:
+        channel_id = rows[0].channel_id
+        for index, row in enumerate(rows):
+            item = row.item
+            if run.paused_until is not None:
+                await outbox.release(
+                    self._db,
+                    item.id,
+                    owner=self.owner,
+                    retry_at=run.paused_until,
+                    error=None,
+                    now=run.now(),
+                    attempted=False,
+                )
+                continue
+            try:
+                channel_id, message_id = await self._attempt(row, channel_id, run)
+            except DmsClosedError:
+                await self._dms_closed(item, rows[index + 1 :], run)
+                return
+            except ChannelGoneError as error:
+                channel_id = None
+                await recipients.forget_channel(self._db, item.user_id, now=run.now())
+                await self._retry_or_fail(item, error, run, retry_after=0.0)
+            except Exception as error:  # noqa: BLE001 - every failure is recorded on the row
+                await self._failed(item, error, run)
+            else:
+                if message_id is not None:
+                    await self._mark_sent(item, message_id, run)
+
+    async def _attempt(
+        self, row: DueRow, channel_id: int | None, run: _Run
+    ) -> tuple[int, int | None]:
+        """Open the DM channel if needed and send; the message id, or None if held back."""
+        if channel_id is None:
+            async with self._open_limiter, self._limiter:
+                channel_id = await self._transport.open_dm(row.item.user_id)
+            await recipients.remember_channel(self._db, row.item.user_id, channel_id, now=run.now())
+        async with self._limiter:
+            # Pacing may have kept this row waiting: its window may have closed since.
+            if not await self._still_allowed(row, run):
+                return channel_id, None
+            return channel_id, await self._transport.send(channel_id, row.item)
+
+    async def _failed(self, item: OutboxItem, error: Exception, run: _Run) -> None:
+        if isinstance(error, RateLimitedError):
+            if error.is_global:
+                run.paused_until = run.now() + timedelta(seconds=error.retry_after)
+            await self._retry_or_fail(item, error, run, retry_after=error.retry_after)
+        elif isinstance(error, PermanentDeliveryError):
+            _log_failure(item, error.code, f"HTTP {error.status} code {error.discord_code}")
+            await outbox.mark_failed(
+                self._db,
+                item.id,
+                owner=self.owner,
+                outcome=REJECTED,
+                error=f"{error.status}/{error.discord_code}",
+                now=run.now(),
+            )
+        elif isinstance(error, DeliveryError):
+            await self._retry_or_fail(item, error, run)
+        else:
+            # A bug in rendering or the transport: logged with its traceback, retried like
+            # a transient failure so that a fix deployed in time still delivers.
+            log.error(
+                "DM delivery error: outbox=%d kind=%s user=%d",
+                item.id,
+                item.kind,
+                item.user_id,
+                exc_info=error,
+            )
+            await self._retry_or_fail(item, error, run, logged=True)
+
+    async def _mark_sent(self, item: OutboxItem, message_id: int, run: _Run) -> None:
+        marked = await outbox.mark_sent(
+            self._db, item.id, owner=self.owner, message_id=message_id, now=run.now()
+        )
+        if not marked:
+            log.warning(
+                "DM sent but its lease was lost: outbox=%d kind=%s user=%d",
+                item.id,
+                item.kind,
+                item.user_id,
+            )
+
+    async def _still_allowed(self, row: DueRow, run: _Run) -> bool:
+        now = run.now()
+        decision = decide(row.item, row.preferences, row.group_zone, dms_closed=False, now=now)
+        if isinstance(decision, Drop):
+            await outbox.drop(self._db, row.item.id, decision.outcome, now=now)
+        elif isinstance(decision, Hold):
+            await outbox.release(
+                self._db,
+                row.item.id,
+                owner=self.owner,
+                retry_at=decision.until,
+                error=None,
+                now=now,
+                attempted=False,
+                hold_reason="hours",
+            )
+        return not isinstance(decision, (Drop, Hold))
+
+    async def _dms_closed(self, item: OutboxItem, rest: Sequence[DueRow], run: _Run) -> None:
+        now = run.now()
+        _log_failure(item, DmsClosedError.code, "DMs closed; not trying again until they interact")
+        await recipients.mark_dms_closed(self._db, item.user_id, now=now)
+        await outbox.mark_failed(
+            self._db, item.id, owner=self.owner, outcome=DMS_CLOSED, error="50007", now=now
+        )
+        for row in rest:
+            await outbox.drop(self._db, row.item.id, DMS_CLOSED, now=now)
+
+    async def _retry_or_fail(
+        self,
+        item: OutboxItem,
+        error: Exception,
+        run: _Run,
+        *,
+        retry_after: float | None = None,
+        logged: bool = False,
+    ) -> None:
+        code = error.code if isinstance(error, DeliveryError) else "unexpected"
+        attempts = item.attempts + 1  # the claim counted this attempt
+        now = run.now()
+        if attempts >= self._settings.max_attempts:
+            if not logged:
+                _log_failure(item, code, f"giving up after {attempts} attempts")
+            await outbox.mark_failed(
+                self._db, item.id, owner=self.owner, outcome=GAVE_UP, error=code, now=now
+            )
+            return
+        delay = self._settings.backoff.delay(attempts, self._rng, retry_after)
+        if not logged:
+            _log_failure(
+                item, code, f"attempt {attempts}, retrying in {delay.total_seconds():.1f} s"
+            )
+        await outbox.release(
+            self._db, item.id, owner=self.owner, retry_at=now + delay, error=code, now=now
+        )
+
+
+def _log_failure(item: OutboxItem, code: str, detail: str) -> None:
+    log.warning(
+        "DM not delivered: outbox=%d kind=%s user=%d error=%s (%s)",
+        item.id,
+        item.kind,
+        item.user_id,
+        code,
+        detail,
+    )

@@ -1,0 +1,64 @@
+"""Per Discord user, across groups: the DM channel id, and whether their DMs are closed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.db import Sql
+from bot.members.instants import to_db
+
+DMS_CLOSED_HINT = (
+    "I couldn't DM you: your Discord settings block direct messages from this server's "
+    "members. To get the DMs you opted in to, turn on Direct Messages in this server's "
+    "Privacy Settings; or turn them off with /me dms. I'll try again next time."
+)
+
+
+async def remember_channel(sql: Sql, user_id: int, channel_id: int, *, now: datetime) -> None:
+    """Keep the member's DM channel id so the next DM costs one request, not two."""
+    await sql.execute(
+        "INSERT INTO dm_recipients (user_id, channel_id, updated_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (user_id) DO UPDATE SET channel_id = excluded.channel_id, "
+        "updated_at = excluded.updated_at",
+        (user_id, channel_id, to_db(now)),
+    )
+
+
+async def forget_channel(sql: Sql, user_id: int, *, now: datetime) -> None:
+    """Drop a DM channel id Discord no longer knows."""
+    await sql.execute(
+        "UPDATE dm_recipients SET channel_id = NULL, updated_at = ? WHERE user_id = ?",
+        (to_db(now), user_id),
+    )
+
+
+async def mark_dms_closed(sql: Sql, user_id: int, *, now: datetime) -> None:
+    """Stop DMing this member (in every group) until they next interact with the bot."""
+    await sql.execute(
+        "INSERT INTO dm_recipients (user_id, dms_closed_at, updated_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (user_id) DO UPDATE SET dms_closed_at = excluded.dms_closed_at, "
+        "updated_at = excluded.updated_at",
+        (user_id, to_db(now), to_db(now)),
+    )
+
+
+async def dms_closed(sql: Sql, user_id: int) -> bool:
+    """True while the member's DMs are known to be closed."""
+    row = await sql.fetchone(
+        "SELECT 1 FROM dm_recipients WHERE user_id = ? AND dms_closed_at IS NOT NULL", (user_id,)
+    )
+    return row is not None
+
+
+async def note_interaction(sql: Sql, user_id: int) -> bool:
+    """The member used the bot: clear a closed-DMs mark; True once, when there was one.
+
+    The glue calls this on every interaction and, on True, shows `DMS_CLOSED_HINT`
+    ephemerally; the dispatcher tries their DMs again from then on.
+    """
+    rows = await sql.fetchall(
+        "UPDATE dm_recipients SET dms_closed_at = NULL "
+        "WHERE user_id = ? AND dms_closed_at IS NOT NULL RETURNING user_id",
+        (user_id,),
+    )
+    return bool(rows)
