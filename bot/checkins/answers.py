@@ -1,0 +1,99 @@
+"""What a member answers in a check-in, and the checks every answer passes before saving."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, get_args
+
+from bot.confidentiality import IdentifierFlag, flag_identifiers
+from bot.errors import UserError
+
+Caseload = Literal["light", "manageable", "heavy", "overwhelming"]
+Boundaries = Literal["yes", "mostly", "no"]
+Visibility = Literal["only_me", "moderators", "group"]
+
+ENERGY_LEVELS = (1, 2, 3, 4, 5)
+CASELOADS: tuple[Caseload, ...] = get_args(Caseload)
+BOUNDARIES: tuple[Boundaries, ...] = get_args(Boundaries)
+VISIBILITIES: tuple[Visibility, ...] = get_args(Visibility)
+MAX_NOTE_CHARS = 1000
+NOTE_WARNING = (
+    "Optional. No client-identifying details: no names, dates of birth, contact details "
+    "or anything else that could identify a client."
+)
+
+
+@dataclass(frozen=True)
+class AnswerInput:
+    """One member's answers as the form collected them."""
+
+    energy: int
+    caseload: Caseload
+    boundaries: Boundaries
+    wants_consult: bool
+    share_consult_name: bool = False
+    note: str | None = None
+    note_visibility: Visibility = "only_me"
+
+    def cleaned(self) -> AnswerInput:
+        """The answer with its note trimmed (an empty note is none); UserError if invalid."""
+        if self.energy not in ENERGY_LEVELS:
+            raise UserError("Energy is a number from 1 (running on empty) to 5 (full of energy).")
+        if self.caseload not in CASELOADS:
+            raise UserError("Pick a caseload: light, manageable, heavy or overwhelming.")
+        if self.boundaries not in BOUNDARIES:
+            raise UserError("Pick whether you kept your boundaries: yes, mostly or no.")
+        if self.note_visibility not in VISIBILITIES:
+            raise UserError("Pick who may see your note: only me, moderators or the group.")
+        note = (self.note or "").strip() or None
+        if note is not None and len(note) > MAX_NOTE_CHARS:
+            raise UserError(
+                f"Your note is {len(note)} characters; please keep it under {MAX_NOTE_CHARS}."
+            )
+        return AnswerInput(
+            energy=self.energy,
+            caseload=self.caseload,
+            boundaries=self.boundaries,
+            wants_consult=self.wants_consult,
+            share_consult_name=self.wants_consult and self.share_consult_name,
+            note=note,
+            note_visibility=self.note_visibility,
+        )
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A saved answer."""
+
+    round_id: int
+    user_id: int
+    energy: int
+    caseload: Caseload
+    boundaries: Boundaries
+    wants_consult: bool
+    share_consult_name: bool
+    note: str | None
+    note_visibility: Visibility | None
+    answered_at: datetime
+
+
+class NoteMayIdentifyClientError(UserError):
+    """The note looks like it holds client identifiers; the author must edit it or confirm."""
+
+    def __init__(self, flags: list[IdentifierFlag]) -> None:
+        reasons = "; ".join(f"{flag.reason}: “{flag.text}”" for flag in flags[:5])
+        super().__init__(
+            "Your note may identify a client (" + reasons + "). Please edit it, or confirm "
+            "that it holds no client-identifying details. Nothing was saved yet."
+        )
+        self.flags = flags
+
+
+def check_note(answer: AnswerInput, *, identifiers_confirmed: bool) -> None:
+    """Raise NoteMayIdentifyClientError for likely identifiers the author has not confirmed."""
+    if answer.note is None or identifiers_confirmed:
+        return
+    flags = flag_identifiers(answer.note)
+    if flags:
+        raise NoteMayIdentifyClientError(flags)

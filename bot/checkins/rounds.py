@@ -1,0 +1,329 @@
+"""Check-in rounds over time: the idempotent due steps and the moderators' actions.
+
+Each due step is an `async (now) -> int` for `DueSteps`; running one twice at the same
+instant changes nothing. Effects that must happen exactly once (a round per week, the
+one reminder, closing) are decided by a conditional write inside a transaction; what
+follows (posting to Discord) is retried on later ticks until it is recorded, so a
+crash duplicates at most the post in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+from bot.checkins import store
+from bot.checkins.answers import AnswerInput, check_note
+from bot.checkins.render import RenderedSummary, render_summary
+from bot.checkins.schedule import (
+    due_window,
+    make_schedule,
+    manual_window,
+    next_open_after,
+    previous_period,
+)
+from bot.checkins.store import GroupSchedule, Round, SaveResult
+from bot.checkins.summary import CheckinSummary, summarize
+from bot.db import Database, Sql
+from bot.delivery import outbox
+from bot.errors import UserError
+from bot.members.preferences import get_preferences, members_opted_in
+from bot.scheduling import DueSteps
+
+log = logging.getLogger(__name__)
+
+OPEN_KIND = "checkin_open"
+REMINDER_KIND = "checkin_reminder"
+NOT_SET_UP = (
+    "Check-ins are not set up in this group yet. A moderator can start them with /checkin setup."
+)
+
+
+class Publisher(Protocol):
+    """Posts to the group's channel; the glue implements it with discord.py."""
+
+    async def post_round_open(self, checkin: Round) -> int:
+        """Post the round's opening message with its answer buttons; return the message id."""
+        ...
+
+    async def post_summary(
+        self, checkin: Round, summary: CheckinSummary, rendered: RenderedSummary
+    ) -> int:
+        """Post the summary pages (and attachment, if any); return the first message's id."""
+        ...
+
+
+class Enqueue(Protocol):
+    """The outbox's `enqueue`: False when (group, user, kind, ref) is already queued."""
+
+    async def __call__(
+        self,
+        sql: Sql,
+        *,
+        group_id: int,
+        user_id: int,
+        kind: str,
+        ref: str,
+        due_at: datetime,
+        expires_at: datetime | None,
+        payload: Mapping[str, object],
+        now: datetime | None = None,
+    ) -> bool: ...
+
+
+class OptedIn(Protocol):
+    """The members module's `members_opted_in`."""
+
+    async def __call__(
+        self, sql: Sql, group_id: int, kind: Literal["checkins", "consultations", "pulse"]
+    ) -> list[int]: ...
+
+
+class RemindersOn(Protocol):
+    """Of `user_ids`, those who want reminders (members' setting)."""
+
+    async def __call__(self, sql: Sql, group_id: int, user_ids: Sequence[int]) -> list[int]: ...
+
+
+async def members_with_reminders_on(sql: Sql, group_id: int, user_ids: Sequence[int]) -> list[int]:
+    """Of `user_ids`, those whose member settings leave reminders on (the default)."""
+    return [u for u in user_ids if (await get_preferences(sql, group_id, u)).reminders]
+
+
+@dataclass(frozen=True)
+class CheckinService:
+    """Check-ins for every group: setup, manual rounds, answers and the due steps."""
+
+    db: Database
+    publisher: Publisher
+    enqueue: Enqueue = field(default=outbox.enqueue)
+    opted_in: OptedIn = field(default=members_opted_in)
+    reminders_on: RemindersOn = field(default=members_with_reminders_on)
+
+    def register(self, steps: DueSteps) -> None:
+        """Add the check-in due steps to the scheduler's runner."""
+        steps.register("checkins.open", self.open_due)
+        steps.register("checkins.remind", self.remind_due)
+        steps.register("checkins.close", self.close_due)
+
+    # --- moderators ------------------------------------------------------------------
+
+    async def setup(
+        self,
+        group_id: int,
+        timezone: str,
+        *,
+        channel_id: int,
+        weekday: str | int,
+        local_time: str,
+        open_hours: int,
+        reminder: bool,
+        now: datetime,
+    ) -> GroupSchedule:
+        """Create or change the schedule (validated; UserError sentences) and return it.
+
+        The first round is the next scheduled open after `now`; use `open_now` to start one
+        today. A round already open keeps its times.
+        """
+        schedule = make_schedule(timezone, weekday, local_time, open_hours, reminder=reminder)
+        next_open = next_open_after(schedule, now).opens_at
+        await store.save_schedule(
+            self.db, group_id, channel_id, schedule, next_open_at=next_open, now=now
+        )
+        return await self._schedule(group_id)
+
+    async def pause(self, group_id: int, now: datetime) -> GroupSchedule:
+        """Stop opening rounds and reminders; an open round still closes with its summary."""
+        await self._schedule(group_id)
+        await store.set_paused(self.db, group_id, paused=True, next_open_at=None, now=now)
+        return await self._schedule(group_id)
+
+    async def resume(self, group_id: int, now: datetime) -> GroupSchedule:
+        """Resume; this week's round still opens (late) if enough of its window remains."""
+        await self._schedule(group_id)
+        await store.set_paused(self.db, group_id, paused=False, next_open_at=now, now=now)
+        return await self._schedule(group_id)
+
+    async def reschedule(self, group_id: int, now: datetime) -> None:
+        """Have the opening step look again at the next tick, e.g. after a time zone change.
+
+        This week's round then opens if, in the new zone, it is due and still useful.
+        """
+        group_schedule = await store.load_schedule(self.db, group_id)
+        if group_schedule is not None and not group_schedule.schedule.paused:
+            await store.set_next_open(self.db, group_id, now)
+
+    async def open_now(self, group_id: int, now: datetime) -> Round:
+        """Open this week's round now (`/checkin now`); UserError if this week already has one.
+
+        It closes after the usual open hours, but no later than next week's scheduled open.
+        """
+        group_schedule = await self._schedule(group_id)
+        window = manual_window(group_schedule.schedule, now)
+        async with self.db.transaction() as tx:
+            checkin = await store.insert_round(
+                tx, group_id, group_schedule.channel_id, window, manual=True
+            )
+            if checkin is None:
+                existing = await store.round_for_period(tx, group_id, window.period)
+                raise UserError(_already_has_round(existing, now))
+            await self._invite(tx, checkin, now)
+        return await self._publish_open(checkin)
+
+    async def schedule(self, group_id: int) -> GroupSchedule | None:
+        """The group's schedule, or None before setup."""
+        return await store.load_schedule(self.db, group_id)
+
+    # --- members ---------------------------------------------------------------------
+
+    async def answer(
+        self,
+        round_id: int,
+        user_id: int,
+        answer: AnswerInput,
+        now: datetime,
+        *,
+        identifiers_confirmed: bool = False,
+    ) -> SaveResult:
+        """Save (or replace) a member's answer until close.
+
+        Raises UserError when the round has closed or the input is invalid, and
+        `NoteMayIdentifyClientError` (a UserError with `.flags`) when the note looks like it holds
+        client identifiers and the author has not confirmed it; nothing is saved then.
+        """
+        cleaned = answer.cleaned()
+        check_note(cleaned, identifiers_confirmed=identifiers_confirmed)
+        return await store.save_answer(self.db, round_id, user_id, cleaned, now)
+
+    # --- due steps -------------------------------------------------------------------
+
+    async def open_due(self, now: datetime) -> int:
+        """Open every round that is due (or late but still useful), then post any unposted ones."""
+        opened = 0
+        for group_schedule in await store.schedules_due(self.db, now):
+            async with self.db.transaction() as tx:
+                window = due_window(group_schedule.schedule, now)
+                checkin = None
+                if window is not None:
+                    checkin = await store.insert_round(
+                        tx, group_schedule.group_id, group_schedule.channel_id, window
+                    )
+                    if checkin is not None:
+                        await self._invite(tx, checkin, now)
+                        opened += 1
+                else:
+                    log.info("group %d: no check-in round useful now", group_schedule.group_id)
+                upcoming = next_open_after(group_schedule.schedule, now).opens_at
+                await store.set_next_open(tx, group_schedule.group_id, upcoming)
+        for checkin in await store.rounds_to_publish(self.db, now):
+            try:
+                await self._publish_open(checkin)
+            except Exception:
+                log.exception("posting check-in round %d failed; retrying next tick", checkin.id)
+        return opened
+
+    async def remind_due(self, now: datetime) -> int:
+        """Queue the one reminder of each due round; return how many DMs were queued."""
+        queued = 0
+        for checkin in await store.rounds_due_reminder(self.db, now):
+            async with self.db.transaction() as tx:
+                if not await store.claim_reminder(tx, checkin.id, now):
+                    continue
+                answered = await store.answered_user_ids(tx, checkin.id)
+                waiting = [
+                    user_id
+                    for user_id in await self.opted_in(tx, checkin.group_id, "checkins")
+                    if user_id not in answered
+                ]
+                if waiting:
+                    waiting = await self.reminders_on(tx, checkin.group_id, waiting)
+                for user_id in waiting:
+                    queued += await self.enqueue(
+                        tx,
+                        group_id=checkin.group_id,
+                        user_id=user_id,
+                        kind=REMINDER_KIND,
+                        ref=checkin.period,
+                        due_at=checkin.reminder_due_at,
+                        expires_at=checkin.closes_at,
+                        payload=_payload(checkin),
+                        now=now,
+                    )
+        return queued
+
+    async def close_due(self, now: datetime) -> int:
+        """Close every round past its close time (exactly once) and post unposted summaries."""
+        closed = 0
+        for checkin in await store.rounds_due_close(self.db, now):
+            async with self.db.transaction() as tx:
+                closed += await store.close_round(tx, checkin.id, now)
+        for checkin in await store.summaries_to_post(self.db, now):
+            try:
+                await self._publish_summary(checkin)
+            except Exception:
+                log.exception("posting check-in summary %d failed; retrying next tick", checkin.id)
+        return closed
+
+    # --- summaries -------------------------------------------------------------------
+
+    async def summary(self, checkin: Round) -> CheckinSummary:
+        """The round's summary, compared with last week's round when there was one."""
+        answers = await store.round_answers(self.db, checkin.id)
+        previous = await store.previous_round(self.db, checkin.group_id, checkin.period)
+        previous_answers = None
+        if previous is not None and previous.period == previous_period(checkin.period):
+            previous_answers = await store.round_answers(self.db, previous.id)
+        return summarize(checkin.period, answers, previous_answers)
+
+    # --- internals -------------------------------------------------------------------
+
+    async def _schedule(self, group_id: int) -> GroupSchedule:
+        found = await store.load_schedule(self.db, group_id)
+        if found is None:
+            raise UserError(NOT_SET_UP)
+        return found
+
+    async def _invite(self, tx: Sql, checkin: Round, now: datetime) -> None:
+        for user_id in await self.opted_in(tx, checkin.group_id, "checkins"):
+            await self.enqueue(
+                tx,
+                group_id=checkin.group_id,
+                user_id=user_id,
+                kind=OPEN_KIND,
+                ref=checkin.period,
+                due_at=checkin.opens_at,
+                expires_at=checkin.closes_at,
+                payload=_payload(checkin),
+                now=now,
+            )
+
+    async def _publish_open(self, checkin: Round) -> Round:
+        message_id = await self.publisher.post_round_open(checkin)
+        await store.set_channel_message(self.db, checkin.id, message_id)
+        updated = await store.get_round(self.db, checkin.id)
+        return updated if updated is not None else checkin
+
+    async def _publish_summary(self, checkin: Round) -> None:
+        summary = await self.summary(checkin)
+        message_id = await self.publisher.post_summary(checkin, summary, render_summary(summary))
+        await store.set_summary_message(self.db, checkin.id, message_id)
+
+
+def _payload(checkin: Round) -> dict[str, object]:
+    return {
+        "round_id": checkin.id,
+        "period": checkin.period,
+        "closes_at": store.timestamp(checkin.closes_at),
+    }
+
+
+def _already_has_round(existing: Round | None, now: datetime) -> str:
+    if existing is not None and existing.accepts_answers(now):
+        return "This week's check-in is already open. Members can answer from its post."
+    return (
+        "This week already had its check-in. The next one opens on the usual day; "
+        "use /checkin setup to change the day."
+    )

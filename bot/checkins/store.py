@@ -1,0 +1,511 @@
+"""Check-in schedules, rounds and answers in SQLite.
+
+Instants are stored as fixed-width UTC ISO strings, so comparing the text compares
+the instants. No query here produces, and no table holds, a list of who did not answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Literal, cast
+
+import aiosqlite
+
+from bot.checkins.answers import Answer, AnswerInput, Boundaries, Caseload, Visibility
+from bot.checkins.schedule import CheckinSchedule, RoundWindow
+from bot.db import Database, Sql
+from bot.errors import UserError
+from bot.members.personal_data import REGISTRY
+from bot.members.retention import TEXT_RETENTION
+
+# Members' export and erasure cover answers; the shared retention step blanks old notes.
+REGISTRY.register("checkin_answers", "user_id")
+TEXT_RETENTION.register("checkin_answers", "note", "note_created_at")
+
+RoundStatus = Literal["open", "closed"]
+SUMMARY_RETRY_WINDOW = timedelta(days=7)
+
+_ROUND_COLUMNS = (
+    "id, group_id, period, channel_id, opens_at, closes_at, reminder_due_at, status, manual, "
+    "reminder_sent_at, closed_at, channel_message_id, summary_message_id"
+)
+_ROUND_COLUMNS_R = ", ".join(f"r.{c.strip()}" for c in _ROUND_COLUMNS.split(","))
+_ANSWER_COLUMNS = (
+    "round_id, user_id, energy, caseload, boundaries, wants_consult, share_consult_name, "
+    "note, note_visibility, answered_at"
+)
+
+
+def timestamp(instant: datetime) -> str:
+    """The stored form of an instant: UTC, always with microseconds, so text order is time order."""
+    if instant.tzinfo is None:
+        raise ValueError("naive datetimes are not allowed; pass an aware datetime")
+    return instant.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _instant(value: str) -> datetime:
+    return datetime.fromisoformat(value).astimezone(UTC)
+
+
+def _maybe_instant(value: str | None) -> datetime | None:
+    return _instant(value) if value is not None else None
+
+
+@dataclass(frozen=True)
+class GroupSchedule:
+    """A group's check-in schedule with where it posts."""
+
+    group_id: int
+    channel_id: int
+    schedule: CheckinSchedule
+    next_open_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Round:
+    """One week's check-in round."""
+
+    id: int
+    group_id: int
+    period: str
+    channel_id: int
+    opens_at: datetime
+    closes_at: datetime
+    reminder_due_at: datetime
+    status: RoundStatus
+    manual: bool
+    reminder_sent_at: datetime | None
+    closed_at: datetime | None
+    channel_message_id: int | None
+    summary_message_id: int | None
+
+    def accepts_answers(self, now: datetime) -> bool:
+        """Open, and its close time has not passed (even if the close step has not run yet)."""
+        return self.status == "open" and self.opens_at <= now < self.closes_at
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """What saving an answer did; `replaced` tells the member their earlier answer was replaced."""
+
+    round: Round
+    replaced: bool
+
+
+@dataclass(frozen=True)
+class WeekAggregate:
+    """One closed round's counts for the history chart (no user ids)."""
+
+    period: str
+    responses: int
+    energy_counts: tuple[int, int, int, int, int]
+    caseload_counts: tuple[int, int, int, int]
+
+
+def _round(row: aiosqlite.Row) -> Round:
+    return Round(
+        id=row["id"],
+        group_id=row["group_id"],
+        period=row["period"],
+        channel_id=row["channel_id"],
+        opens_at=_instant(row["opens_at"]),
+        closes_at=_instant(row["closes_at"]),
+        reminder_due_at=_instant(row["reminder_due_at"]),
+        status=cast(RoundStatus, row["status"]),
+        manual=bool(row["manual"]),
+        reminder_sent_at=_maybe_instant(row["reminder_sent_at"]),
+        closed_at=_maybe_instant(row["closed_at"]),
+        channel_message_id=row["channel_message_id"],
+        summary_message_id=row["summary_message_id"],
+    )
+
+
+def _answer(row: aiosqlite.Row) -> Answer:
+    return Answer(
+        round_id=row["round_id"],
+        user_id=row["user_id"],
+        energy=row["energy"],
+        caseload=cast(Caseload, row["caseload"]),
+        boundaries=cast(Boundaries, row["boundaries"]),
+        wants_consult=bool(row["wants_consult"]),
+        share_consult_name=bool(row["share_consult_name"]),
+        note=row["note"],
+        note_visibility=cast(Visibility | None, row["note_visibility"]),
+        answered_at=_instant(row["answered_at"]),
+    )
+
+
+def _group_schedule(row: aiosqlite.Row) -> GroupSchedule:
+    hours, minutes = row["local_time"].split(":")
+    return GroupSchedule(
+        group_id=row["group_id"],
+        channel_id=row["channel_id"],
+        schedule=CheckinSchedule(
+            timezone=row["timezone"],
+            weekday=row["weekday"],
+            local_time=time(int(hours), int(minutes)),
+            open_hours=row["open_hours"],
+            reminder=bool(row["reminder"]),
+            paused=bool(row["paused"]),
+        ),
+        next_open_at=_maybe_instant(row["next_open_at"]),
+    )
+
+
+_SCHEDULE_SELECT = (
+    "SELECT s.group_id, s.channel_id, s.weekday, s.local_time, s.open_hours, s.reminder, "
+    "s.paused, s.next_open_at, g.timezone FROM checkin_schedules s "
+    "JOIN groups g ON g.id = s.group_id"
+)
+
+
+# --- schedules -------------------------------------------------------------------------
+
+
+async def save_schedule(
+    sql: Sql,
+    group_id: int,
+    channel_id: int,
+    schedule: CheckinSchedule,
+    *,
+    next_open_at: datetime,
+    now: datetime,
+) -> None:
+    """Create or replace the group's schedule (unpaused); existing rounds keep their times."""
+    await sql.execute(
+        "INSERT INTO checkin_schedules (group_id, channel_id, weekday, local_time, open_hours, "
+        "reminder, paused, next_open_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?) "
+        "ON CONFLICT (group_id) DO UPDATE SET channel_id = excluded.channel_id, "
+        "weekday = excluded.weekday, local_time = excluded.local_time, "
+        "open_hours = excluded.open_hours, reminder = excluded.reminder, paused = 0, "
+        "next_open_at = excluded.next_open_at, updated_at = excluded.updated_at",
+        (
+            group_id,
+            channel_id,
+            schedule.weekday,
+            schedule.local_time.strftime("%H:%M"),
+            schedule.open_hours,
+            int(schedule.reminder),
+            timestamp(next_open_at),
+            timestamp(now),
+        ),
+    )
+
+
+async def load_schedule(sql: Sql, group_id: int) -> GroupSchedule | None:
+    """The group's schedule, in the group's current time zone, or None before setup."""
+    row = await sql.fetchone(f"{_SCHEDULE_SELECT} WHERE s.group_id = ?", (group_id,))
+    return _group_schedule(row) if row is not None else None
+
+
+async def set_paused(
+    sql: Sql, group_id: int, *, paused: bool, next_open_at: datetime | None, now: datetime
+) -> None:
+    """Pause or resume the schedule; `next_open_at` is when the opening step looks again."""
+    await sql.execute(
+        "UPDATE checkin_schedules SET paused = ?, next_open_at = ?, updated_at = ? "
+        "WHERE group_id = ?",
+        (
+            int(paused),
+            timestamp(next_open_at) if next_open_at else None,
+            timestamp(now),
+            group_id,
+        ),
+    )
+
+
+async def schedules_due(sql: Sql, now: datetime) -> list[GroupSchedule]:
+    """Unpaused schedules whose next open time has come."""
+    rows = await sql.fetchall(
+        f"{_SCHEDULE_SELECT} WHERE s.paused = 0 AND s.next_open_at <= ? "
+        "ORDER BY s.next_open_at, s.group_id",
+        (timestamp(now),),
+    )
+    return [_group_schedule(row) for row in rows]
+
+
+async def set_next_open(sql: Sql, group_id: int, next_open_at: datetime) -> None:
+    """Remember when the opening step should next look at this schedule."""
+    await sql.execute(
+        "UPDATE checkin_schedules SET next_open_at = ? WHERE group_id = ?",
+        (timestamp(next_open_at), group_id),
+    )
+
+
+# --- rounds ----------------------------------------------------------------------------
+
+
+async def insert_round(
+    sql: Sql, group_id: int, channel_id: int, window: RoundWindow, *, manual: bool = False
+) -> Round | None:
+    """Create the round of `window.period`; None if the group already has one for that week."""
+    row = await sql.fetchone(
+        "INSERT INTO checkin_rounds (group_id, period, channel_id, opens_at, closes_at, "  # noqa: S608
+        "reminder_due_at, manual) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        f"ON CONFLICT (group_id, period) DO NOTHING RETURNING {_ROUND_COLUMNS}",
+        (
+            group_id,
+            window.period,
+            channel_id,
+            timestamp(window.opens_at),
+            timestamp(window.closes_at),
+            timestamp(window.reminder_at),
+            int(manual),
+        ),
+    )
+    return _round(row) if row is not None else None
+
+
+async def get_round(sql: Sql, round_id: int) -> Round | None:
+    """One round by id (buttons carry it)."""
+    row = await sql.fetchone(
+        f"SELECT {_ROUND_COLUMNS} FROM checkin_rounds WHERE id = ?",  # noqa: S608 - constant columns
+        (round_id,),
+    )
+    return _round(row) if row is not None else None
+
+
+async def round_for_period(sql: Sql, group_id: int, period: str) -> Round | None:
+    """The group's round of one ISO week, if it has one."""
+    row = await sql.fetchone(
+        f"SELECT {_ROUND_COLUMNS} FROM checkin_rounds "  # noqa: S608 - constant columns
+        "WHERE group_id = ? AND period = ?",
+        (group_id, period),
+    )
+    return _round(row) if row is not None else None
+
+
+async def current_round(sql: Sql, group_id: int, now: datetime) -> Round | None:
+    """The group's round that accepts answers at `now`, if any."""
+    row = await sql.fetchone(
+        f"SELECT {_ROUND_COLUMNS} FROM checkin_rounds "  # noqa: S608 - constant columns
+        "WHERE group_id = ? AND status = 'open' AND opens_at <= ? AND closes_at > ? "
+        "ORDER BY period DESC LIMIT 1",
+        (group_id, timestamp(now), timestamp(now)),
+    )
+    return _round(row) if row is not None else None
+
+
+async def previous_round(sql: Sql, group_id: int, period: str) -> Round | None:
+    """The group's latest closed round before `period`."""
+    row = await sql.fetchone(
+        f"SELECT {_ROUND_COLUMNS} FROM checkin_rounds "  # noqa: S608 - constant columns
+        "WHERE group_id = ? AND period < ? AND status = 'closed' ORDER BY period DESC LIMIT 1",
+        (group_id, period),
+    )
+    return _round(row) if row is not None else None
+
+
+async def rounds_to_publish(sql: Sql, now: datetime) -> list[Round]:
+    """Open rounds whose channel post has not been made yet (or failed)."""
+    rows = await sql.fetchall(
+        f"SELECT {_ROUND_COLUMNS} FROM checkin_rounds "  # noqa: S608 - constant columns
+        "WHERE status = 'open' AND channel_message_id IS NULL AND closes_at > ? ORDER BY id",
+        (timestamp(now),),
+    )
+    return [_round(row) for row in rows]
+
+
+async def set_channel_message(sql: Sql, round_id: int, message_id: int) -> None:
+    """Remember the round's channel post."""
+    await sql.execute(
+        "UPDATE checkin_rounds SET channel_message_id = ? WHERE id = ?", (message_id, round_id)
+    )
+
+
+async def rounds_due_reminder(sql: Sql, now: datetime) -> list[Round]:
+    """Open rounds past their reminder time, not yet reminded, whose schedule wants a reminder."""
+    rows = await sql.fetchall(
+        f"SELECT {_ROUND_COLUMNS_R} "  # noqa: S608 - constant columns
+        "FROM checkin_rounds r JOIN checkin_schedules s ON s.group_id = r.group_id "
+        "WHERE r.status = 'open' AND r.reminder_sent_at IS NULL AND r.reminder_due_at <= ? "
+        "AND r.closes_at > ? AND s.reminder = 1 AND s.paused = 0 ORDER BY r.id",
+        (timestamp(now), timestamp(now)),
+    )
+    return [_round(row) for row in rows]
+
+
+async def claim_reminder(sql: Sql, round_id: int, now: datetime) -> bool:
+    """Mark the round's one reminder as sent; False if it already was."""
+    row = await sql.fetchone(
+        "UPDATE checkin_rounds SET reminder_sent_at = ? "
+        "WHERE id = ? AND reminder_sent_at IS NULL RETURNING id",
+        (timestamp(now), round_id),
+    )
+    return row is not None
+
+
+async def rounds_due_close(sql: Sql, now: datetime) -> list[Round]:
+    """Open rounds whose close time has come."""
+    rows = await sql.fetchall(
+        f"SELECT {_ROUND_COLUMNS} FROM checkin_rounds "  # noqa: S608 - constant columns
+        "WHERE status = 'open' AND closes_at <= ? ORDER BY closes_at, id",
+        (timestamp(now),),
+    )
+    return [_round(row) for row in rows]
+
+
+async def close_round(sql: Sql, round_id: int, now: datetime) -> bool:
+    """Move the round from open to closed and record its counts; False if it was closed already.
+
+    Run it inside a transaction so the status and the counts change together.
+    """
+    row = await sql.fetchone(
+        "UPDATE checkin_rounds SET status = 'closed', closed_at = ? "
+        "WHERE id = ? AND status = 'open' RETURNING id",
+        (timestamp(now), round_id),
+    )
+    if row is None:
+        return False
+    await record_counts(sql, round_id)
+    return True
+
+
+async def summaries_to_post(sql: Sql, now: datetime) -> list[Round]:
+    """Closed rounds whose summary has not been posted, closed recently enough to still matter."""
+    rows = await sql.fetchall(
+        f"SELECT {_ROUND_COLUMNS} FROM checkin_rounds "  # noqa: S608 - constant columns
+        "WHERE status = 'closed' AND summary_message_id IS NULL AND closed_at > ? "
+        "ORDER BY closed_at, id",
+        (timestamp(now - SUMMARY_RETRY_WINDOW),),
+    )
+    return [_round(row) for row in rows]
+
+
+async def set_summary_message(sql: Sql, round_id: int, message_id: int) -> None:
+    """Remember the round's summary post."""
+    await sql.execute(
+        "UPDATE checkin_rounds SET summary_message_id = ? WHERE id = ?", (message_id, round_id)
+    )
+
+
+# --- answers ---------------------------------------------------------------------------
+
+
+async def save_answer(
+    db: Database, round_id: int, user_id: int, answer: AnswerInput, now: datetime
+) -> SaveResult:
+    """Save a member's answer; an earlier answer to the same round is replaced until close.
+
+    `answer` must already be cleaned and its note checked (see `rounds.CheckinService.answer`).
+    """
+    async with db.transaction() as tx:
+        found = await get_round(tx, round_id)
+        if found is None:
+            raise UserError("That check-in no longer exists. Use the latest check-in post.")
+        if not found.accepts_answers(now):
+            raise UserError(
+                "This check-in has closed, so answers can no longer be changed. "
+                "The next one opens on the usual day."
+            )
+        earlier = await tx.fetchone(
+            "SELECT note, note_created_at FROM checkin_answers WHERE round_id = ? AND user_id = ?",
+            (round_id, user_id),
+        )
+        note_created_at = timestamp(now) if answer.note is not None else None
+        if answer.note is not None and earlier is not None and earlier["note"] == answer.note:
+            # An unchanged note keeps its age, so editing other answers does not extend retention.
+            note_created_at = earlier["note_created_at"]
+        await tx.execute(
+            "INSERT INTO checkin_answers (round_id, group_id, user_id, energy, caseload, "
+            "boundaries, wants_consult, share_consult_name, note, note_visibility, answered_at, "
+            "note_created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (round_id, user_id) DO UPDATE SET energy = excluded.energy, "
+            "caseload = excluded.caseload, boundaries = excluded.boundaries, "
+            "wants_consult = excluded.wants_consult, "
+            "share_consult_name = excluded.share_consult_name, note = excluded.note, "
+            "note_visibility = excluded.note_visibility, answered_at = excluded.answered_at, "
+            "note_created_at = excluded.note_created_at",
+            (
+                round_id,
+                found.group_id,
+                user_id,
+                answer.energy,
+                answer.caseload,
+                answer.boundaries,
+                int(answer.wants_consult),
+                int(answer.share_consult_name),
+                answer.note,
+                answer.note_visibility if answer.note is not None else None,
+                timestamp(now),
+                note_created_at,
+            ),
+        )
+    return SaveResult(round=found, replaced=earlier is not None)
+
+
+async def round_answers(sql: Sql, round_id: int) -> list[Answer]:
+    """Every answer of a round, oldest first."""
+    rows = await sql.fetchall(
+        f"SELECT {_ANSWER_COLUMNS} FROM checkin_answers "  # noqa: S608 - constant columns
+        "WHERE round_id = ? ORDER BY answered_at, user_id",
+        (round_id,),
+    )
+    return [_answer(row) for row in rows]
+
+
+async def member_answer(sql: Sql, round_id: int, user_id: int) -> Answer | None:
+    """A member's own answer to a round (to prefill the form), or None."""
+    row = await sql.fetchone(
+        f"SELECT {_ANSWER_COLUMNS} FROM checkin_answers "  # noqa: S608 - constant columns
+        "WHERE round_id = ? AND user_id = ?",
+        (round_id, user_id),
+    )
+    return _answer(row) if row is not None else None
+
+
+async def answered_user_ids(sql: Sql, round_id: int) -> set[int]:
+    """Who answered a round; used only in memory, to leave them out of the reminder."""
+    rows = await sql.fetchall("SELECT user_id FROM checkin_answers WHERE round_id = ?", (round_id,))
+    return {row["user_id"] for row in rows}
+
+
+# --- history ---------------------------------------------------------------------------
+
+HISTORY_QUERY = """
+SELECT r.period, c.responses, c.energy_1, c.energy_2, c.energy_3, c.energy_4, c.energy_5,
+       c.light, c.manageable, c.heavy, c.overwhelming
+FROM checkin_rounds r JOIN checkin_round_counts c ON c.round_id = r.id
+WHERE r.group_id = ? AND r.status = 'closed'
+ORDER BY r.period DESC LIMIT ?
+"""
+
+
+async def record_counts(sql: Sql, round_id: int) -> None:
+    """Store a closing round's counts for the history chart (call in the closing transaction)."""
+    await sql.execute(
+        "INSERT INTO checkin_round_counts (round_id, responses, energy_1, energy_2, energy_3, "
+        "energy_4, energy_5, light, manageable, heavy, overwhelming) "
+        "SELECT ?, COUNT(*), TOTAL(energy = 1), TOTAL(energy = 2), TOTAL(energy = 3), "
+        "TOTAL(energy = 4), TOTAL(energy = 5), TOTAL(caseload = 'light'), "
+        "TOTAL(caseload = 'manageable'), TOTAL(caseload = 'heavy'), "
+        "TOTAL(caseload = 'overwhelming') FROM checkin_answers WHERE round_id = ? "
+        "ON CONFLICT (round_id) DO NOTHING",
+        (round_id, round_id),
+    )
+
+
+async def history(sql: Sql, group_id: int, weeks: int) -> list[WeekAggregate]:
+    """The group's last `weeks` closed rounds, oldest first, as counts only."""
+    rows = await sql.fetchall(HISTORY_QUERY, (group_id, weeks))
+    return [
+        WeekAggregate(
+            period=row["period"],
+            responses=row["responses"],
+            energy_counts=(
+                int(row["energy_1"]),
+                int(row["energy_2"]),
+                int(row["energy_3"]),
+                int(row["energy_4"]),
+                int(row["energy_5"]),
+            ),
+            caseload_counts=(
+                int(row["light"]),
+                int(row["manageable"]),
+                int(row["heavy"]),
+                int(row["overwhelming"]),
+            ),
+        )
+        for row in reversed(rows)
+    ]
