@@ -65,6 +65,19 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("check-config", help="validate the configuration and show it")
     backup = commands.add_parser("backup", help="copy the live database safely to PATH")
     backup.add_argument("path", type=Path, metavar="PATH", help="the new backup file")
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="watch peerpulse work without a Discord token: the real bot against a local "
+        "Discord-compatible server, a scripted group, and a transcript",
+    )
+    sandbox.add_argument(
+        "--out",
+        type=Path,
+        default=Path("sandbox-out"),
+        metavar="DIR",
+        help="where to write transcript.html, commands.json, requests.jsonl and peerpulse.db "
+        "(default: sandbox-out)",
+    )
     return parser
 
 
@@ -86,6 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "migrate": _migrate,
         "check-config": _check_config,
         "backup": _backup,
+        "sandbox": _sandbox,
     }
     try:
         return handlers[args.command](settings, args)
@@ -189,6 +203,22 @@ def _backup(settings: Settings, args: argparse.Namespace) -> int:
         _err(f"peerpulse: backup failed: {error}")
         return EXIT_FAILED
     _out(f"backup written to {target} (integrity_check: ok)")
+    return EXIT_OK
+
+
+def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.clock import VirtualClock  # noqa: PLC0415 - the sandbox loads aiohttp's server
+    from bot.sandbox.scenario import run_sandbox  # noqa: PLC0415
+
+    out: Path = args.out
+    if out.exists() and not out.is_dir():
+        _err(f"peerpulse: {out} is a file; choose a folder for the sandbox output")
+        return EXIT_USAGE
+    start = SystemClock().now().replace(second=0, microsecond=0)
+    transcript = asyncio.run(
+        run_sandbox(out, VirtualClock(start), lambda line: _out(f"sandbox: {line}"))
+    )
+    _out(f"done. Open the transcript: {transcript.resolve()}")
     return EXIT_OK
 
 

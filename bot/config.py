@@ -35,6 +35,7 @@ class DiscordSettings(_Section):
     api_base_url: str | None = None
     gateway_url: str | None = None
     guild_ready_timeout: float = Field(default=2.0, ge=0, le=60)
+    reidentify_delay: float = Field(default=5.0, ge=0, le=60)
 
     @field_validator("token", mode="after")
     @classmethod

@@ -31,11 +31,20 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class DropVoiceWarnings(logging.Filter):
+    """peerpulse never uses voice; discord.py's 'voice will NOT be supported' lines are noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep every record except the voice-support warnings."""
+        return "voice will NOT be supported" not in record.getMessage()
+
+
 def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     """Send logs to stderr at `level`, with secrets redacted and discord.http at WARNING."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(_FORMAT))
     handler.addFilter(RedactSecrets(secrets))
+    handler.addFilter(DropVoiceWarnings())
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import pkgutil
 from collections.abc import Sequence
@@ -73,6 +74,11 @@ class PeerPulseBot(commands.Bot):
         if self._ticker is not None:
             self._ticker.start()
         log.info("loaded %d cog(s): %s", len(self._extensions), ", ".join(self._extensions))
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Wait before re-identifying after a lost session (Discord allows one per 5 s)."""
+        if not initial:
+            await asyncio.sleep(self.settings.discord.reidentify_delay)
 
     async def close(self) -> None:
         """Stop ticking, then disconnect."""
