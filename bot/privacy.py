@@ -27,6 +27,11 @@ class PrivacySection:
     body: str
 
 
+def capability_sections() -> tuple[PrivacySection, ...]:
+    """What each capability that stores something about members says about it, in order."""
+    return ()
+
+
 def privacy_statement(
     group: Group | None,
     support_resources: str,

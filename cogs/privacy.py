@@ -8,7 +8,7 @@ from discord.ext import commands
 
 from bot.app.client import PeerPulseBot
 from bot.groups import group_for_channel
-from bot.privacy import INTRO, TITLE, privacy_statement
+from bot.privacy import INTRO, TITLE, capability_sections, privacy_statement
 from cogs._common import EMBED_COLOUR
 
 
@@ -29,7 +29,10 @@ class PrivacyCog(commands.Cog):
                 self.bot.db, interaction.guild_id, interaction.channel_id
             )
         embed = discord.Embed(title=TITLE, description=INTRO, colour=EMBED_COLOUR)
-        for section in privacy_statement(group, self.bot.settings.support.resources):
+        sections = privacy_statement(
+            group, self.bot.settings.support.resources, capability_sections()
+        )
+        for section in sections:
             embed.add_field(name=section.title, value=section.body, inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 

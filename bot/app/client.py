@@ -6,6 +6,7 @@ import asyncio
 import logging
 import pkgutil
 from collections.abc import Sequence
+from datetime import datetime
 
 import discord
 from discord import app_commands
@@ -13,9 +14,13 @@ from discord.ext import commands
 
 import cogs
 from bot.app import interaction_errors
+from bot.app.dm_transport import DiscordDmTransport, DmRenderers
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
+from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.pacing import steady_limiter
+from bot.members.retention import purge_expired_text
 from bot.scheduling import DueSteps, Ticker
 
 log = logging.getLogger(__name__)
@@ -65,15 +70,31 @@ class PeerPulseBot(commands.Bot):
         self.steps = steps
         self._ticker = ticker
         self._extensions = list(extensions) if extensions is not None else cog_extensions()
+        self.dm_renderers = DmRenderers()
+        # One limiter paces every bot-initiated request under Discord's global 50/s.
+        self.limiter = steady_limiter()
+        self.dispatcher = Dispatcher(
+            db, DiscordDmTransport(self, self.dm_renderers), limiter=self.limiter
+        )
 
     async def setup_hook(self) -> None:
-        """Load the cogs, install the error handler and start the ticker."""
+        """Load the cogs, register the due steps, recover deliveries, start the ticker."""
         self.tree.error(self._on_app_command_error)
         for extension in self._extensions:
             await self.load_extension(extension)
+        # Capabilities register their steps as their cogs load; delivery runs after them so
+        # that DMs queued in a tick go out in the same tick.
+        self.steps.register("retention", self._purge_expired_text)
+        self.steps.register("delivery", self.dispatcher.run_due)
+        recovered = await self.dispatcher.recover(self.clock.now())
+        if recovered:
+            log.info("returned %d interrupted deliveries to the outbox", recovered)
         if self._ticker is not None:
             self._ticker.start()
         log.info("loaded %d cog(s): %s", len(self._extensions), ", ".join(self._extensions))
+
+    async def _purge_expired_text(self, now: datetime) -> int:
+        return await purge_expired_text(self.db, now)
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """Wait before re-identifying after a lost session (Discord allows one per 5 s)."""

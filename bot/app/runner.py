@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 
 import discord
 
@@ -57,7 +59,16 @@ async def run_bot(settings: Settings, token: str, clock: Clock | None = None) ->
     db = await open_database(settings, clock)
     try:
         async with build_bot(settings, db, clock) as bot:
+            loop = asyncio.get_running_loop()
+            closing: list[asyncio.Task[None]] = []
+            for stop_signal in (signal.SIGTERM, signal.SIGINT):
+                # A service manager's stop finishes the work in hand and closes the database.
+                loop.add_signal_handler(
+                    stop_signal, lambda: closing.append(loop.create_task(bot.close()))
+                )
             await bot.start(token)
+            for task in closing:
+                await task
     finally:
         await db.close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -11,7 +12,7 @@ from pydantic import SecretStr
 from bot.app.client import PeerPulseBot
 from bot.app.endpoints import apply_endpoints
 from bot.app.runner import build_bot, open_database
-from bot.clock import Clock
+from bot.clock import Clock, VirtualClock
 from bot.config import DatabaseSettings, DiscordSettings, Settings
 from bot.db import Database
 from bot.sandbox.server import SandboxServer
@@ -38,6 +39,18 @@ class RunningBot:
     bot: PeerPulseBot
     db: Database
     task: asyncio.Task[None]
+    clock: Clock
+
+    async def advance(self, delta: timedelta) -> dict[str, int]:
+        """Move the virtual clock forward and run what is due then, as a tick would."""
+        if not isinstance(self.clock, VirtualClock):
+            raise TypeError("only a virtual clock can be advanced")
+        self.clock.advance(delta)
+        return await self.tick()
+
+    async def tick(self) -> dict[str, int]:
+        """Run every due step at the clock's current time."""
+        return await self.bot.steps.run_due(self.clock.now())
 
     async def stop(self) -> None:
         """Disconnect, wait for the connection task, close the database, restore endpoints."""
@@ -60,4 +73,4 @@ async def start_bot(
     await asyncio.wait_for(bot.wait_until_ready(), ready_timeout)
     if sync:
         await bot.tree.sync()
-    return RunningBot(bot, db, task)
+    return RunningBot(bot, db, task, clock)

@@ -12,70 +12,17 @@ through `Story`. The run writes to the output folder:
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 from bot.clock import VirtualClock
-from bot.sandbox.demo import DemoGroup, build_demo_group
-from bot.sandbox.running_bot import RunningBot, sandbox_settings, start_bot
+from bot.sandbox.chapters import CHAPTERS
+from bot.sandbox.demo import build_demo_group
+from bot.sandbox.running_bot import sandbox_settings, start_bot
 from bot.sandbox.server import SandboxServer
+from bot.sandbox.story import Progress, Story
 from bot.sandbox.transcript import render_transcript
 
-Progress = Callable[[str], None]
 ARTEFACTS = ("transcript.html", "commands.json", "requests.jsonl", "peerpulse.db")
-
-
-@dataclass
-class Story:
-    """What a chapter can use: the server, the demo group, the running bot and the clock."""
-
-    server: SandboxServer
-    group: DemoGroup
-    running: RunningBot
-    clock: VirtualClock
-    progress: Progress
-
-
-Chapter = Callable[[Story], Awaitable[None]]
-
-
-async def setting_up(story: Story) -> None:
-    """A moderator sets the group's zone and home channel; members read /privacy."""
-    server, group = story.server, story.group
-    mira = server.actor(group.moderator_id)
-    story.progress("Mira (moderator) opens /peerpulse settings")
-    await mira.slash("peerpulse settings", channel_id=group.home_channel_id)
-    choices = await mira.autocomplete(
-        "peerpulse settings", "timezone", "london", channel_id=group.home_channel_id
-    )
-    story.progress(f"Mira sets the time zone to {choices[0]['value']} and the home channel")
-    await mira.slash(
-        "peerpulse settings",
-        channel_id=group.home_channel_id,
-        options={
-            "timezone": choices[0]["value"],
-            "home_channel": group.home_channel_id,
-            "moderator_role": group.cofacilitator_role_id,
-        },
-    )
-    story.clock.advance(timedelta(minutes=3))
-    ana = group.member_ids[0]
-    story.progress("Ana reads /privacy (only she sees the answer)")
-    await server.actor(ana).slash("privacy", channel_id=group.home_channel_id)
-    story.clock.advance(timedelta(minutes=2))
-    story.progress("Ben tries /peerpulse settings and is told only moderators can")
-    await server.actor(group.member_ids[1]).slash(
-        "peerpulse settings", channel_id=group.home_channel_id, options={"timezone": "UTC"}
-    )
-    story.progress("Theo (co-facilitator role) views the settings")
-    await server.actor(group.cofacilitator_id).slash(
-        "peerpulse settings", channel_id=group.home_channel_id
-    )
-
-
-CHAPTERS: tuple[Chapter, ...] = (setting_up,)
 
 
 def clear_output(out_dir: Path) -> None:

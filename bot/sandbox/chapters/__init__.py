@@ -1,0 +1,6 @@
+"""The sandbox story, one chapter per capability, played in order by `peerpulse sandbox`."""
+
+from bot.sandbox.chapters.setting_up import setting_up
+from bot.sandbox.story import Chapter
+
+CHAPTERS: tuple[Chapter, ...] = (setting_up,)
