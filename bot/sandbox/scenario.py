@@ -45,7 +45,7 @@ async def run_sandbox(out_dir: Path, clock: VirtualClock, progress: Progress) ->
         progress("starting the real peerpulse bot against it and syncing commands")
         running = await start_bot(settings, clock)
         try:
-            story = Story(server, group, running, clock, progress)
+            story = Story(server, group, running, clock, progress, out_dir)
             for chapter in CHAPTERS:
                 progress(f"chapter: {chapter.__name__.replace('_', ' ')}")
                 await chapter(story)

@@ -1,9 +1,10 @@
-"""What a sandbox chapter works with: the server, the demo group, the running bot, the clock."""
+"""What a sandbox chapter works with: server, demo group, running bot, clock, output folder."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.clock import VirtualClock
 from bot.sandbox.demo import DemoGroup
@@ -22,6 +23,7 @@ class Story:
     running: RunningBot
     clock: VirtualClock
     progress: Progress
+    out_dir: Path
 
 
 Chapter = Callable[[Story], Awaitable[None]]
