@@ -56,7 +56,10 @@ async def run_sandbox(out_dir: Path, clock: VirtualClock, progress: Progress) ->
         server.write_requests(out_dir / "requests.jsonl")
         transcript = out_dir / "transcript.html"
         html = render_transcript(
-            "peerpulse sandbox", server.transcript_timelines(group.zones), generated_at=clock.now()
+            "peerpulse sandbox",
+            server.transcript_timelines(group.zones),
+            generated_at=clock.now(),
+            names=server.display_names(),
         )
         transcript.write_text(html, encoding="utf-8")
     finally:

@@ -257,6 +257,14 @@ class SandboxServer:
             return []
         return [(t, d) for t, d in session.dispatched if event is None or t == event]
 
+    def display_names(self) -> dict[int, str]:
+        """Names a reader sees for user, role and channel mentions."""
+        names = {user.id: user.display_name for user in self.world.users.values()}
+        for guild in self.world.guilds.values():
+            names.update({role.id: role.name for role in guild.roles.values()})
+        names.update({c.id: c.name for c in self.world.channels.values() if c.name and c.guild_id})
+        return names
+
     def transcript_timelines(self, zones: Mapping[int, str]) -> list[TranscriptTimeline]:
         """The world as transcript timelines: every channel, then every member's DMs."""
         from bot.sandbox.timelines import timelines  # noqa: PLC0415 - needs transcript

@@ -60,16 +60,26 @@ class TranscriptTimeline:
 
 
 def render_transcript(
-    title: str, timelines: Sequence[TranscriptTimeline], *, generated_at: datetime
+    title: str,
+    timelines: Sequence[TranscriptTimeline],
+    *,
+    generated_at: datetime,
+    names: Mapping[int, str] | None = None,
 ) -> str:
-    """Render every timeline into one self-contained HTML page."""
+    """Render every timeline into one self-contained HTML page.
+
+    `names` maps user, role and channel ids to the names a reader would see in mentions.
+    """
     e = html.escape
     toc = "".join(
         f'<li><a href="#t{i}">{e(t.title)}</a> '
         f'<span class="muted">{_KIND_LABEL[t.kind]} · {len(t.messages)} messages</span></li>'
         for i, t in enumerate(timelines)
     )
-    sections = "".join(_Timeline(t, generated_at).render(f"t{i}") for i, t in enumerate(timelines))
+    known = dict(names or {})
+    sections = "".join(
+        _Timeline(t, generated_at, known).render(f"t{i}") for i, t in enumerate(timelines)
+    )
     stamp = generated_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
@@ -96,9 +106,12 @@ def _zone(name: str | None) -> ZoneInfo:
 class _Timeline:
     """Renders one timeline; knows its reader's zone and the transcript's 'now'."""
 
-    def __init__(self, timeline: TranscriptTimeline, now: datetime) -> None:
+    def __init__(
+        self, timeline: TranscriptTimeline, now: datetime, names: Mapping[int, str]
+    ) -> None:
         self.timeline = timeline
         self.now = now
+        self.names = names
         # Channels are read by many people: show UTC. DMs: the member's own zone.
         use_viewer = timeline.kind != "channel" and timeline.viewer_zone
         self.zone = _zone(timeline.viewer_zone if use_viewer else None)
@@ -122,7 +135,14 @@ class _Timeline:
         return "".join(parts)
 
     def markdown(self, text: str) -> str:
-        return _markdown(text, self.timestamp)
+        return _markdown(text, self.timestamp, self.mention)
+
+    def mention(self, kind: str, snowflake: int) -> str:
+        """A mention as the reader sees it: the name when known, else the kind and id."""
+        name = self.names.get(snowflake)
+        prefix = "#" if kind == "#" else "@"
+        shown = f"{prefix}{name}" if name else f"{_MENTION_PREFIX[kind]}{snowflake}"
+        return f'<span class="mention">{html.escape(shown)}</span>'
 
     def timestamp(self, unix: int, style: str) -> str:
         """A Discord ``<t:unix:style>`` timestamp, as the reader would see it."""
@@ -194,7 +214,11 @@ def _line(line: str) -> str:
     return f'<div class="{css}">{line or "&#8203;"}</div>'
 
 
-def _markdown(text: str, timestamp: Callable[[int, str], str]) -> str:
+def _markdown(
+    text: str,
+    timestamp: Callable[[int, str], str],
+    mention: Callable[[str, int], str] | None = None,
+) -> str:
     """Escape ``text``, then render bold, italic, code, quotes, headings, line breaks."""
     stash: list[str] = []
 
@@ -207,9 +231,10 @@ def _markdown(text: str, timestamp: Callable[[int, str], str]) -> str:
     text = _INLINE_CODE.sub(lambda m: keep(f"<code>{html.escape(m[1])}</code>"), text)
     text = html.escape(text)
     text = _TIMESTAMP.sub(lambda m: keep(timestamp(int(m[1]), m[2] or "f")), text)
-    text = _MENTION.sub(
-        lambda m: keep(f'<span class="mention">{_MENTION_PREFIX[m[1]]}{m[2]}</span>'), text
+    show = mention or (
+        lambda kind, snowflake: f'<span class="mention">{_MENTION_PREFIX[kind]}{snowflake}</span>'
     )
+    text = _MENTION.sub(lambda m: keep(show(m[1], int(m[2]))), text)
     text = _LINK.sub(lambda m: keep(f'<a href="{m[2]}">{m[1]}</a>'), text)
     lines = [_line(line) for line in text.split("\n")]
     rendered = "".join(lines)

@@ -589,3 +589,20 @@ def test_odd_embed_and_component_json_still_renders_safely(
     message = msg(content, embeds=embeds, components=components, attachments=files)
     page = render(message, kind="dm", zone="Europe/Berlin")
     assert "script" not in {tag for tag, _ in tags_of(page)}
+
+
+def test_mentions_show_the_names_a_reader_sees() -> None:
+    page = render_transcript(
+        "t",
+        [
+            TranscriptTimeline(
+                "#c", "channel", None, [msg("Home: <#11>, moderators: <@&22>, hi <@33>, <@44>")]
+            )
+        ],
+        generated_at=NOW,
+        names={11: "peer-consult", 22: "Facilitators", 33: "Ana <b>"},
+    )
+    assert "#peer-consult" in page
+    assert "@Facilitators" in page
+    assert "@Ana &lt;b&gt;" in page
+    assert "@user-44" in page
