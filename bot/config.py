@@ -96,6 +96,16 @@ class SchedulerSettings(_Section):
     misfire_grace_seconds: int = Field(default=3600, ge=1)
 
 
+class DeliveryConfig(_Section):
+    """How the DM outbox paces, leases and retries bot-initiated DMs."""
+
+    requests_per_second: float = Field(default=47.0, ge=1, le=50)  # see delivery.pacing
+    dm_opens_per_second: float = Field(default=1.0, gt=0, le=50)
+    concurrency: int = Field(default=16, ge=1, le=64)
+    lease_seconds: float = Field(default=120.0, ge=1, le=3600)
+    max_attempts: int = Field(default=10, ge=1, le=100)
+
+
 class SupportSettings(_Section):
     """Crisis and support resources shown by /privacy and beside surveys."""
 
@@ -124,6 +134,7 @@ class Settings(BaseSettings):
     logging: LoggingSettings = LoggingSettings()
     defaults: GroupDefaults = GroupDefaults()
     scheduler: SchedulerSettings = SchedulerSettings()
+    delivery: DeliveryConfig = DeliveryConfig()
     support: SupportSettings = SupportSettings()
 
     @classmethod
@@ -256,4 +267,5 @@ def describe(settings: Settings) -> list[str]:
         f"defaults.retention_days: {settings.defaults.retention_days}",
         f"defaults.anonymity_threshold: {settings.defaults.anonymity_threshold}",
         f"scheduler.tick_seconds: {settings.scheduler.tick_seconds}",
+        f"delivery.requests_per_second: {settings.delivery.requests_per_second}",
     ]

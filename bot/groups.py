@@ -70,6 +70,15 @@ async def group_for_channel(db: Database, guild_id: int, channel_id: int) -> Gro
     return _group(row)
 
 
+async def group_by_id(db: Database, group_id: int) -> Group | None:
+    """The group with this id, or None."""
+    row = await db.fetchone(
+        f"SELECT {_COLUMNS} FROM groups WHERE id = ?",  # noqa: S608 - constant column list
+        (group_id,),
+    )
+    return _group(row)
+
+
 async def ensure_group(
     db: Database, clock: Clock, guild_id: int, channel_id: int, defaults: GroupDefaults
 ) -> Group:

@@ -1,7 +1,8 @@
-"""/peerpulse settings: moderators view and change the group's time zone, home channel and role."""
+"""/peerpulse settings and status: moderators set the group up and see how it is running."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import discord
@@ -9,6 +10,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app.client import PeerPulseBot
+from bot.checkins import store as checkin_store
+from bot.delivery.outbox import next_attempt_at
+from bot.delivery.status import delivery_status
 from bot.errors import NotPermittedError, UserError
 from bot.groups import Group, SettingsChange, update_settings
 from bot.moderation import is_moderator, refusal
@@ -16,6 +20,7 @@ from bot.timezones import search_zones
 from cogs._common import EMBED_COLOUR, group_here, role_ids
 
 _POST_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
+STATUS_PERIOD = timedelta(days=7)
 
 
 class SettingsCog(commands.Cog):
@@ -63,6 +68,44 @@ class SettingsCog(commands.Cog):
         await interaction.response.send_message(
             embed=self._settings_embed(group, changed=not change.is_empty()), ephemeral=True
         )
+
+    @peerpulse.command(name="status", description="What is scheduled next and how DMs are going")
+    async def status(self, interaction: discord.Interaction) -> None:
+        """Moderators: next scheduled steps, the DM backlog and outcomes (counts only)."""
+        group = await group_here(self.bot, interaction)
+        permissions = interaction.permissions.value
+        if not is_moderator(permissions, role_ids(interaction.user), group.moderator_role_id):
+            raise NotPermittedError(refusal(group.moderator_role_id))
+        now = self.bot.clock.now()
+        embed = discord.Embed(title="peerpulse status", colour=EMBED_COLOUR)
+        embed.add_field(name="Check-ins", value=await self._checkins_line(group, now), inline=False)
+        delivery = await delivery_status(self.bot.db, group.id, now, since=now - STATUS_PERIOD)
+        lines = delivery.lines()
+        if not delivery.outcomes:
+            lines.insert(1, "No DMs finished in the last 7 days.")
+        next_due = await next_attempt_at(self.bot.db, group.id)
+        if next_due is not None and next_due > now:
+            lines.insert(1, f"Next DM due <t:{int(next_due.timestamp())}:R>.")
+        if not delivery.members_with_dms_closed:
+            lines.append("No member who opted in has DMs closed.")
+        embed.add_field(name="DMs (last 7 days; counts only)", value="\n".join(lines), inline=False)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    async def _checkins_line(self, group: Group, now: datetime) -> str:
+        current = await checkin_store.current_round(self.bot.db, group.id, now)
+        scheduled = await checkin_store.load_schedule(self.bot.db, group.id)
+        parts = []
+        if current is not None:
+            closes = int(current.closes_at.timestamp())
+            parts.append(f"This week's round is open until <t:{closes}:F>.")
+        if scheduled is None:
+            parts.append("Not set up yet.")
+        elif scheduled.schedule.paused:
+            parts.append("Paused.")
+        elif scheduled.next_open_at is not None:
+            opens = int(scheduled.next_open_at.timestamp())
+            parts.append(f"Next round opens <t:{opens}:F>.")
+        return " ".join(parts)
 
     @settings.autocomplete("timezone")
     async def _timezone_choices(

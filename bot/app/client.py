@@ -6,7 +6,7 @@ import asyncio
 import logging
 import pkgutil
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import discord
 from discord import app_commands
@@ -18,7 +18,7 @@ from bot.app.dm_transport import DiscordDmTransport, DmRenderers
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
-from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.dispatcher import DeliverySettings, Dispatcher
 from bot.delivery.pacing import steady_limiter
 from bot.members.retention import purge_expired_text
 from bot.scheduling import DueSteps, Ticker
@@ -72,9 +72,18 @@ class PeerPulseBot(commands.Bot):
         self._extensions = list(extensions) if extensions is not None else cog_extensions()
         self.dm_renderers = DmRenderers()
         # One limiter paces every bot-initiated request under Discord's global 50/s.
-        self.limiter = steady_limiter()
+        delivery = settings.delivery
+        self.limiter = steady_limiter(delivery.requests_per_second)
         self.dispatcher = Dispatcher(
-            db, DiscordDmTransport(self, self.dm_renderers), limiter=self.limiter
+            db,
+            DiscordDmTransport(self, self.dm_renderers),
+            limiter=self.limiter,
+            open_limiter=steady_limiter(delivery.dm_opens_per_second),
+            concurrency=delivery.concurrency,
+            settings=DeliverySettings(
+                lease=timedelta(seconds=delivery.lease_seconds),
+                max_attempts=delivery.max_attempts,
+            ),
         )
 
     async def setup_hook(self) -> None:

@@ -260,6 +260,16 @@ async def release(
     )
 
 
+async def next_attempt_at(sql: Sql, group_id: int | None = None) -> datetime | None:
+    """When the earliest pending row (of one group, or any) is next due, or None."""
+    row = await sql.fetchone(
+        "SELECT MIN(next_attempt_at) AS due FROM outbox WHERE status = 'pending' "
+        "AND (:group IS NULL OR group_id = :group)",
+        {"group": group_id},
+    )
+    return optional_from_db(row["due"]) if row is not None else None
+
+
 async def counts_by_status_and_kind(sql: Sql, group_id: int) -> dict[tuple[str, str], int]:
     """How many rows the group has per (status, kind)."""
     rows = await sql.fetchall(

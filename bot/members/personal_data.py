@@ -81,6 +81,9 @@ REGISTRY = PersonalDataRegistry(
         PersonalTable("member_preferences", "user_id"),
         PersonalTable("dm_recipients", "user_id"),
         PersonalTable("outbox", "user_id"),
+        # Also registered by bot.checkins.store; listed here so that export and forget
+        # cover check-in answers whichever modules a process happens to import.
+        PersonalTable("checkin_answers", "user_id"),
     ]
 )
 

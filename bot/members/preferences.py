@@ -192,6 +192,14 @@ async def members_opted_in(sql: Sql, group_id: int, kind: DmKind) -> list[int]:
     return [int(row["user_id"]) for row in rows]
 
 
+async def member_group_ids(sql: Sql, user_id: int) -> list[int]:
+    """Ids of the groups in which the member has settings, ascending."""
+    rows = await sql.fetchall(
+        "SELECT group_id FROM member_preferences WHERE user_id = ? ORDER BY group_id", (user_id,)
+    )
+    return [int(row["group_id"]) for row in rows]
+
+
 def describe(prefs: Preferences, group_zone: str, now: datetime) -> list[str]:
     """Plain lines for `/me show`; instants as Discord timestamps (each viewer's own zone)."""
     zone = prefs.zone(group_zone)

@@ -157,8 +157,10 @@ class Core:
             interaction_id=interaction_id,
             ephemeral_to=ephemeral_to,
             poll=payload.get("poll"),
+            nonce=_nonce(payload),
         )
         self.world.add_message(message)
+        self.world.remember_nonce(message)
         self.announce("MESSAGE_CREATE", message)
         return message
 
@@ -230,3 +232,8 @@ class Core:
                 continue
             if session.intents & intent:
                 self.gateway.dispatch(app.id, event, data)
+
+
+def _nonce(payload: Mapping[str, Any]) -> str | int | None:
+    nonce = payload.get("nonce")
+    return nonce if isinstance(nonce, str | int) and not isinstance(nonce, bool) else None

@@ -257,6 +257,8 @@ def message_json(world: World, message: Message, *, base_url: str) -> Json:
         data["application_id"] = str(message.application_id)
     if message.poll is not None:
         data["poll"] = message.poll
+    if message.nonce is not None:
+        data["nonce"] = message.nonce
     interaction = world.interactions.get(message.interaction_id or 0)
     if interaction is not None:
         data["interaction_metadata"] = {

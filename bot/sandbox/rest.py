@@ -269,6 +269,13 @@ class BotRoutes:
         app = _app(request)
         payload = json_object(request)
         check_message_payload(payload, has_files=bool(request.files), edit=False)
+        nonce = payload.get("nonce")
+        if payload.get("enforce_nonce") is True and nonce is not None:
+            # Discord: the same author's message with this nonce from the past few minutes
+            # is returned and no new message is created (a retried send is not doubled).
+            earlier = self.world.message_by_nonce(app.bot_user_id, nonce)
+            if earlier is not None:
+                return ApiReply(body=self.core.message_json(earlier))
         if channel.type == DM:
             self._check_dm_open(app, channel)
         else:

@@ -8,6 +8,7 @@ and read what happened from ``server.requests`` and the timelines.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import time
@@ -21,6 +22,7 @@ from aiohttp import BodyPartReader, web
 
 from bot.sandbox import permissions as perm
 from bot.sandbox.callbacks import InteractionRoutes
+from bot.sandbox.chaos import RandomFailures
 from bot.sandbox.core import ApiError, Core, UploadedFile
 from bot.sandbox.gateway import Gateway
 from bot.sandbox.payloads import channel_json
@@ -79,6 +81,10 @@ class SandboxServer:
         self.invalid_requests = InvalidRequestCounter(now=now)
         self.requests: list[RequestRecord] = []
         self._failures: list[_InjectedFailure] = []
+        self.random_failures: RandomFailures | None = None
+        self._stalled_routes: set[str] = set()
+        self._replies_released = asyncio.Event()
+        self.stalled_replies = 0
         self._router = Router(
             [
                 *BotRoutes(self.core, gateway_url=lambda: self.gateway_url).routes(),
@@ -208,6 +214,25 @@ class SandboxServer:
             raise ValueError(f"no such route: {key}")
         self._failures.append(_InjectedFailure(key, status, times))
 
+    def inject_random_failures(self, failures: RandomFailures | None) -> None:
+        """Fail a seeded share of requests to some routes with 429/5xx (None stops it)."""
+        self.random_failures = failures
+
+    def stall_replies(self, method: str, route: str) -> None:
+        """Serve requests to this route but hold their answers back until `release_replies`.
+
+        The work is done (a message is created); the client just never hears back, as
+        when a process is killed with its requests in flight. `stalled_replies` counts them.
+        """
+        key = route if route.startswith(f"{method.upper()} ") else f"{method.upper()} {route}"
+        self._stalled_routes.add(key)
+        self._replies_released.clear()
+
+    def release_replies(self) -> None:
+        """Send the held answers and stop holding any."""
+        self._stalled_routes.clear()
+        self._replies_released.set()
+
     async def drop_gateway(self, *, resumable: bool = True) -> None:
         """Close the bot's websocket; it must RESUME, or re-IDENTIFY if not resumable."""
         await self.gateway.drop(self.application.id, resumable=resumable)
@@ -307,6 +332,9 @@ class SandboxServer:
         record.status = reply.status
         self.requests.append(record)
         self.invalid_requests.record(reply.status, scope=record.ratelimit_scope)
+        if f"{record.method} {record.route}" in self._stalled_routes:
+            self.stalled_replies += 1
+            await self._replies_released.wait()
         if reply.body is None:
             return web.Response(status=reply.status, headers=headers)
         return _json_response(reply.status, reply.body, headers)
@@ -327,6 +355,10 @@ class SandboxServer:
         if failure is not None:
             record.injected = True
             return ApiReply(failure, {"message": f"{failure}: {_REASONS[failure]}", "code": 0})
+        chaos = self.random_failures.pick(route.key) if self.random_failures else None
+        if chaos is not None and not chaos.after_effect:
+            record.injected = True
+            return self._injected_reply(chaos.status, headers)
         decision = self.rate_limiter.check(
             bot_token=app.token if app else f"anonymous:{route.major(params)}",
             method=route.method,
@@ -348,7 +380,30 @@ class SandboxServer:
             files=files,
             application=app,
         )
-        return await route.handler(api_request)
+        reply = await route.handler(api_request)
+        if chaos is not None:  # the work is done; the answer is "lost" as a 5xx
+            record.injected = True
+            return self._injected_reply(chaos.status, headers)
+        return reply
+
+    def _injected_reply(self, status: int, headers: dict[str, str]) -> ApiReply:
+        if status == 429:
+            retry_after = self.random_failures.retry_after if self.random_failures else 1.0
+            headers.update(
+                {
+                    "Retry-After": str(max(1, round(retry_after))),
+                    "X-RateLimit-Scope": "user",
+                    "Via": "1.1 google",
+                }
+            )
+            body = {
+                "message": "You are being rate limited.",
+                "retry_after": retry_after,
+                "global": False,
+                "code": 0,
+            }
+            return ApiReply(429, body)
+        return ApiReply(status, {"message": f"{status}: {_REASONS[status]}", "code": 0})
 
     def _authenticate(
         self, request: web.Request, route: RouteSpec, params: Mapping[str, str]

@@ -11,7 +11,7 @@ import asyncio
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.clock import SystemClock
@@ -46,6 +46,9 @@ INTENT_GUILD_MESSAGES = 1 << 9
 INTENT_DIRECT_MESSAGES = 1 << 12
 INTENT_MESSAGE_CONTENT = 1 << 15
 INTENT_GUILD_SCHEDULED_EVENTS = 1 << 16
+
+# How long a message nonce is remembered for `enforce_nonce` ("the past few minutes").
+NONCE_WINDOW = timedelta(minutes=5)
 
 
 class SandboxError(Exception):
@@ -185,6 +188,7 @@ class Message:
     ephemeral_to: int | None = None
     deleted: bool = False
     poll: dict[str, Any] | None = None
+    nonce: str | int | None = None
 
     @property
     def ephemeral(self) -> bool:
@@ -292,6 +296,8 @@ class World:
         self.modals: list[ShownModal] = []
         self.dms_closed: set[int] = set()
         self._dm_by_user: dict[int, int] = {}
+        self.nonce_window = NONCE_WINDOW
+        self._by_nonce: dict[tuple[int, str], int] = {}
 
     # --- building ---------------------------------------------------------
 
@@ -500,6 +506,23 @@ class World:
         self.channel_messages.setdefault(message.channel_id, []).append(message.id)
         if message.ephemeral_to is None:
             self.channel(message.channel_id).last_message_id = message.id
+        return message
+
+    def remember_nonce(self, message: Message) -> None:
+        """Index a new message by (author, nonce) for `enforce_nonce`."""
+        if message.nonce is not None:
+            self._by_nonce[(message.author_id, str(message.nonce))] = message.id
+
+    def message_by_nonce(self, author_id: int, nonce: str | int) -> Message | None:
+        """The author's message with this nonce created within `nonce_window`, if any.
+
+        Discord checks a nonce "for uniqueness in the past few minutes" when a create
+        asks for `enforce_nonce`, and returns that message instead of creating one.
+        """
+        message_id = self._by_nonce.get((author_id, str(nonce)))
+        message = self.messages.get(message_id) if message_id is not None else None
+        if message is None or message.timestamp <= self.clock() - self.nonce_window:
+            return None
         return message
 
     def timeline(self, channel_id: int) -> list[Message]:

@@ -30,7 +30,7 @@ async def test_commands_are_synced_without_name_clashes(
     assert sorted(names) == sorted(set(names))
     assert {"privacy", "peerpulse"} <= set(names)
     settings = next(c for c in synced if c["name"] == "peerpulse")
-    assert [o["name"] for o in settings["options"]] == ["settings"]
+    assert [o["name"] for o in settings["options"]] == ["settings", "status"]
     assert all(len(c["description"]) <= 100 for c in synced)
 
 

@@ -1,0 +1,336 @@
+"""/me: a member's own time zone, working hours, away, DMs, reminders, export and forget.
+
+Every answer is ephemeral. In a server, /me applies to the channel's group. In DMs
+with the bot it applies to the member's group when they have settings in exactly one
+(the usual case: the group that DMs them); otherwise it asks them to use it in the
+group's server. Export and forget cover every group, so they work anywhere.
+
+The cog also shows the closed-DMs hint: after the bot found a member's DMs closed,
+their next interaction gets `DMS_CLOSED_HINT` as an ephemeral follow-up, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app.client import PeerPulseBot
+from bot.app.dm_transport import OutgoingDm
+from bot.delivery.outbox import OutboxItem
+from bot.delivery.recipients import DMS_CLOSED_HINT, dms_closed, note_interaction
+from bot.errors import UserError
+from bot.groups import Group, group_by_id
+from bot.members.away import format_date, parse_date
+from bot.members.dm_consent import WELCOME_KIND, choose_dms, welcome_text
+from bot.members.personal_data import FORGET_EXPLANATION, export_member, forget_member
+from bot.members.preferences import (
+    DM_KIND_LABELS,
+    Preferences,
+    describe,
+    get_preferences,
+    member_group_ids,
+    set_away,
+    set_back,
+    set_hours,
+    set_reminders,
+    set_timezone,
+)
+from bot.timezones import search_zones
+from cogs._common import EMBED_COLOUR, group_here
+
+log = logging.getLogger(__name__)
+
+GROUP_ZONE = "group"
+ON_OFF = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]
+DM_CHOICES = [app_commands.Choice(name=label, value=kind) for kind, label in DM_KIND_LABELS.items()]
+NOT_IN_DMS = (
+    "Use /me in a channel of your group's server: I can't tell from here which group you mean."
+)
+# The hint follows the command's own answer: only where a follow-up adds a new message.
+_HINT_AFTER = {
+    discord.InteractionResponseType.channel_message,
+    discord.InteractionResponseType.message_update,
+    discord.InteractionResponseType.deferred_message_update,
+}
+_HINT_ON = {
+    discord.InteractionType.application_command,
+    discord.InteractionType.component,
+    discord.InteractionType.modal_submit,
+}
+RESPONSE_WAIT_SECONDS = 3.5  # Discord wants the first answer within 3 s
+
+
+def _on(setting: str) -> bool:
+    value = setting.strip().lower()
+    if value not in {"on", "off"}:
+        raise UserError("Choose on or off.")
+    return value == "on"
+
+
+class MeCog(commands.Cog):
+    """Members' own boundaries and data."""
+
+    me = app_commands.Group(
+        name="me", description="Your time zone, working hours, away, DMs and your data"
+    )
+
+    def __init__(self, bot: PeerPulseBot) -> None:
+        self.bot = bot
+
+    # --- settings --------------------------------------------------------------------
+
+    @me.command(name="show", description="Your settings in this group (only you see them)")
+    async def show(self, interaction: discord.Interaction) -> None:
+        """Show the member's settings."""
+        group = await self._group(interaction)
+        prefs = await get_preferences(self.bot.db, group.id, interaction.user.id)
+        await self._answer(interaction, "Your settings", group, prefs)
+
+    @me.command(name="timezone", description="Your own time zone (the group's is the default)")
+    @app_commands.describe(zone="An IANA zone such as Europe/London, or 'group' for the group's")
+    async def timezone(
+        self, interaction: discord.Interaction, zone: app_commands.Range[str, 1, 64]
+    ) -> None:
+        """Set or clear the member's zone."""
+        group = await self._group(interaction)
+        chosen = None if zone.strip().lower() == GROUP_ZONE else zone
+        prefs = await set_timezone(
+            self.bot.db, group.id, interaction.user.id, chosen, now=self.bot.clock.now()
+        )
+        await self._answer(interaction, "Time zone saved", group, prefs)
+
+    @timezone.autocomplete("zone")
+    async def _zone_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        choices = [app_commands.Choice(name=zone, value=zone) for zone in search_zones(current)]
+        if GROUP_ZONE.startswith(current.strip().lower()):
+            choices.insert(0, app_commands.Choice(name="The group's zone", value=GROUP_ZONE))
+        return choices[:25]
+
+    @me.command(name="hours", description="The days and hours the bot may DM you")
+    @app_commands.describe(
+        days="Working days, e.g. Mon-Fri, Sun-Thu or Mon,Wed,Fri",
+        start="When your day starts, 24-hour, e.g. 09:00",
+        end="When it ends, e.g. 17:00 (22:00 to 06:00 ends the next day)",
+    )
+    async def hours(
+        self,
+        interaction: discord.Interaction,
+        days: app_commands.Range[str, 1, 60],
+        start: app_commands.Range[str, 1, 10],
+        end: app_commands.Range[str, 1, 10],
+    ) -> None:
+        """Set the member's working days and hours."""
+        group = await self._group(interaction)
+        prefs = await set_hours(
+            self.bot.db,
+            group.id,
+            interaction.user.id,
+            days=days,
+            start=start,
+            end=end,
+            now=self.bot.clock.now(),
+        )
+        await self._answer(interaction, "Working hours saved", group, prefs)
+
+    @me.command(name="away", description="No DMs until a date, or until you use /me back")
+    @app_commands.describe(until="Last day away, e.g. 2026-03-20 or 20 Mar; empty: until /me back")
+    async def away(
+        self, interaction: discord.Interaction, until: app_commands.Range[str, 1, 30] | None = None
+    ) -> None:
+        """Go away until a date (inclusive, local) or indefinitely."""
+        group = await self._group(interaction)
+        now = self.bot.clock.now()
+        current = await get_preferences(self.bot.db, group.id, interaction.user.id)
+        today = now.astimezone(current.zone(group.timezone)).date()
+        last_day = parse_date(until, today) if until else None
+        prefs = await set_away(
+            self.bot.db,
+            group.id,
+            interaction.user.id,
+            last_day,
+            now=now,
+            group_zone=group.timezone,
+        )
+        title = f"Away until {format_date(last_day)}" if last_day else "Away until /me back"
+        await self._answer(interaction, title, group, prefs)
+
+    @me.command(name="back", description="End away mode now")
+    async def back(self, interaction: discord.Interaction) -> None:
+        """Come back from away."""
+        group = await self._group(interaction)
+        prefs = await set_back(self.bot.db, group.id, interaction.user.id, now=self.bot.clock.now())
+        await self._answer(interaction, "Welcome back", group, prefs)
+
+    @me.command(name="dms", description="Which DMs the bot may send you (all are off at first)")
+    @app_commands.describe(kind="Which DMs", setting="on or off")
+    @app_commands.choices(kind=DM_CHOICES, setting=ON_OFF)
+    async def dms(self, interaction: discord.Interaction, kind: str, setting: str) -> None:
+        """Opt in to or out of one DM kind."""
+        group = await self._group(interaction)
+        prefs, welcomed = await choose_dms(
+            self.bot.db,
+            group.id,
+            interaction.user.id,
+            kind,
+            _on(setting),
+            now=self.bot.clock.now(),
+        )
+        note = (
+            "I'll send you one short DM within your working hours to check that I can reach you."
+            if welcomed
+            else None
+        )
+        await self._answer(interaction, "DM choices saved", group, prefs, note=note)
+
+    @me.command(name="reminders", description="Whether you get the one reminder after a prompt")
+    @app_commands.describe(setting="on or off")
+    @app_commands.choices(setting=ON_OFF)
+    async def reminders(self, interaction: discord.Interaction, setting: str) -> None:
+        """Turn reminders on or off."""
+        group = await self._group(interaction)
+        prefs = await set_reminders(
+            self.bot.db, group.id, interaction.user.id, _on(setting), now=self.bot.clock.now()
+        )
+        await self._answer(interaction, "Reminders saved", group, prefs)
+
+    # --- your data ---------------------------------------------------------------------
+
+    @me.command(name="export", description="A file of everything peerpulse keeps linked to you")
+    async def export(self, interaction: discord.Interaction) -> None:
+        """Answer with an ephemeral JSON file."""
+        user_id = interaction.user.id
+        tables = await export_member(self.bot.db, user_id)
+        document = {
+            "about": (
+                "Everything peerpulse stores linked to your Discord user id, in every group, "
+                "by table. Anonymous pulse answers are linked to no one, so they are not here."
+            ),
+            "user_id": user_id,
+            "exported_at": self.bot.clock.now().isoformat(),
+            "tables": tables,
+        }
+        data = json.dumps(document, indent=2, ensure_ascii=False).encode()
+        rows = sum(len(found) for found in tables.values())
+        await interaction.response.send_message(
+            f"Everything linked to you: {rows} row(s). Only you can see this file.",
+            file=discord.File(io.BytesIO(data), filename="peerpulse-my-data.json"),
+            ephemeral=True,
+        )
+
+    @me.command(name="forget", description="Erase everything peerpulse keeps linked to you")
+    async def forget(self, interaction: discord.Interaction) -> None:
+        """Ask for confirmation with buttons; erasing happens on the button."""
+        await interaction.response.send_message(
+            "This erases your settings, your DM history with this bot and everything you "
+            "answered or wrote that is linked to you, in every group on this bot. It cannot "
+            "be undone. Anonymous pulse answers are linked to no one, so they can be neither "
+            "found nor erased. Erase everything?",
+            view=ForgetView(self.bot, interaction.user.id),
+            ephemeral=True,
+        )
+
+    # --- DMs ---------------------------------------------------------------------------
+
+    async def render_welcome(self, item: OutboxItem) -> OutgoingDm:
+        """The welcome DM, from the member's settings at the time it is sent."""
+        group = await group_by_id(self.bot.db, item.group_id)
+        if group is None:  # pragma: no cover - outbox rows go with their group
+            raise LookupError(f"group {item.group_id} is gone")
+        prefs = await get_preferences(self.bot.db, group.id, item.user_id)
+        return OutgoingDm(content=welcome_text(self._group_name(group), prefs, group.timezone))
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """After the answer to a member whose DMs were found closed, tell them once."""
+        if interaction.type not in _HINT_ON:
+            return
+        user_id = interaction.user.id
+        if not await dms_closed(self.bot.db, user_id):
+            return
+        try:
+            async with asyncio.timeout(RESPONSE_WAIT_SECONDS):
+                # discord.py records the answer without an event to wait on.
+                while not interaction.response.is_done():  # noqa: ASYNC110
+                    await asyncio.sleep(0.02)
+        except TimeoutError:
+            return
+        if interaction.response.type not in _HINT_AFTER:
+            return  # a modal or "thinking…": the hint waits for their next interaction
+        if await note_interaction(self.bot.db, user_id):
+            try:
+                await interaction.followup.send(DMS_CLOSED_HINT, ephemeral=True)
+            except discord.HTTPException:
+                log.warning("could not show the closed-DMs hint (interaction %s)", interaction.id)
+
+    # --- helpers -------------------------------------------------------------------------
+
+    async def _group(self, interaction: discord.Interaction) -> Group:
+        if interaction.guild_id is not None:
+            return await group_here(self.bot, interaction)
+        ids = await member_group_ids(self.bot.db, interaction.user.id)
+        group = await group_by_id(self.bot.db, ids[0]) if len(ids) == 1 else None
+        if group is None:
+            raise UserError(NOT_IN_DMS)
+        return group
+
+    def _group_name(self, group: Group) -> str:
+        guild = self.bot.get_guild(group.guild_id)
+        return guild.name if guild is not None else "your group"
+
+    async def _answer(
+        self,
+        interaction: discord.Interaction,
+        title: str,
+        group: Group,
+        prefs: Preferences,
+        *,
+        note: str | None = None,
+    ) -> None:
+        lines = describe(prefs, group.timezone, self.bot.clock.now())
+        if note:
+            lines.append(note)
+        embed = discord.Embed(title=title, description="\n".join(lines), colour=EMBED_COLOUR)
+        embed.set_footer(text=f"{self._group_name(group)} · only you see this · change it with /me")
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+class ForgetView(discord.ui.View):
+    """Erase everything, or keep it; only the member who asked can answer."""
+
+    def __init__(self, bot: PeerPulseBot, user_id: int) -> None:
+        super().__init__(timeout=600)
+        self.bot = bot
+        self.user_id = user_id
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Only the member who asked."""
+        return interaction.user.id == self.user_id
+
+    @discord.ui.button(label="Erase everything", style=discord.ButtonStyle.danger)
+    async def erase(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
+        """Erase, then say what that meant."""
+        await forget_member(self.bot.db, self.user_id)
+        self.stop()
+        await interaction.response.edit_message(content=FORGET_EXPLANATION, view=None)
+
+    @discord.ui.button(label="Keep my data", style=discord.ButtonStyle.secondary)
+    async def keep(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
+        """Change nothing."""
+        self.stop()
+        await interaction.response.edit_message(content="Nothing was erased.", view=None)
+
+
+async def setup(bot: PeerPulseBot) -> None:
+    """Extension entry point."""
+    cog = MeCog(bot)
+    await bot.add_cog(cog)
+    bot.dm_renderers.register(WELCOME_KIND, cog.render_welcome)
