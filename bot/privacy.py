@@ -29,7 +29,11 @@ class PrivacySection:
 
 def capability_sections() -> tuple[PrivacySection, ...]:
     """What each capability that stores something about members says about it, in order."""
-    return ()
+    # Imported here: each section's module imports PrivacySection from this one.
+    from bot.checkins.privacy import CHECKIN_PRIVACY  # noqa: PLC0415
+    from bot.members.privacy_section import MEMBERS_PRIVACY  # noqa: PLC0415
+
+    return (MEMBERS_PRIVACY, CHECKIN_PRIVACY)
 
 
 def privacy_statement(
@@ -68,8 +72,8 @@ def privacy_statement(
         PrivacySection(
             "How long",
             f"Free text you write is deleted after {retention}. Group settings stay until a "
-            "moderator removes the bot. To have your data removed now, ask a moderator or "
-            "the bot's host.",
+            "moderator removes the bot. Your choices: /me export gives you everything linked "
+            "to you as a file, and /me forget erases it now, in every group on this bot.",
         ),
         PrivacySection("If you need support now", support_resources),
     ]

@@ -97,3 +97,15 @@ def check_note(answer: AnswerInput, *, identifiers_confirmed: bool) -> None:
     flags = flag_identifiers(answer.note)
     if flags:
         raise NoteMayIdentifyClientError(flags)
+
+
+def carried_visibility(earlier: Answer | None, note: str | None) -> Visibility:
+    """Who may see a newly submitted note before its author chooses again.
+
+    An unchanged note keeps the visibility its author chose; a new or edited note is
+    "only me" until the author picks otherwise, so nothing is shared by default.
+    """
+    text = (note or "").strip() or None
+    if earlier is not None and text is not None and earlier.note == text:
+        return earlier.note_visibility or "only_me"
+    return "only_me"

@@ -16,8 +16,9 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from bot.checkins import store
-from bot.checkins.answers import AnswerInput, check_note
-from bot.checkins.render import RenderedSummary, render_summary
+from bot.checkins.answers import VISIBILITIES, Answer, AnswerInput, check_note
+from bot.checkins.chart import validate_weeks
+from bot.checkins.render import RenderedSummary, render_moderator_notes, render_summary
 from bot.checkins.schedule import (
     due_window,
     make_schedule,
@@ -25,8 +26,8 @@ from bot.checkins.schedule import (
     next_open_after,
     previous_period,
 )
-from bot.checkins.store import GroupSchedule, Round, SaveResult
-from bot.checkins.summary import CheckinSummary, summarize
+from bot.checkins.store import GroupSchedule, Round, SaveResult, WeekAggregate
+from bot.checkins.summary import CheckinSummary, moderator_notes, summarize
 from bot.db import Database, Sql
 from bot.delivery import outbox
 from bot.errors import UserError
@@ -197,6 +198,37 @@ class CheckinService:
         cleaned = answer.cleaned()
         check_note(cleaned, identifiers_confirmed=identifiers_confirmed)
         return await store.save_answer(self.db, round_id, user_id, cleaned, now)
+
+    async def set_note_visibility(
+        self, round_id: int, user_id: int, visibility: str, now: datetime
+    ) -> Answer:
+        """Let the author choose who may see their saved note (only me, moderators, the group)."""
+        for known in VISIBILITIES:
+            if visibility == known:
+                return await store.set_note_visibility(self.db, round_id, user_id, known, now)
+        raise UserError("Pick who may see your note: only me, moderators or the group.")
+
+    async def get_round(self, round_id: int) -> Round | None:
+        """One round by id (buttons and DMs carry it)."""
+        return await store.get_round(self.db, round_id)
+
+    async def member_answer(self, round_id: int, user_id: int) -> Answer | None:
+        """A member's own answer, to prefill their form."""
+        return await store.member_answer(self.db, round_id, user_id)
+
+    # --- moderators' views -----------------------------------------------------------
+
+    async def history(self, group_id: int, weeks: int) -> list[WeekAggregate]:
+        """Counts of the group's last `weeks` closed rounds for the chart (2 to 260 weeks)."""
+        return await store.history(self.db, group_id, validate_weeks(weeks))
+
+    async def notes_for_moderators(self, group_id: int) -> RenderedSummary:
+        """The notes addressed to moderators in the group's latest round."""
+        checkin = await store.latest_round(self.db, group_id)
+        if checkin is None:
+            raise UserError("There has been no check-in yet, so there are no notes.")
+        answers = await store.round_answers(self.db, checkin.id)
+        return render_moderator_notes(moderator_notes(answers), checkin.period)
 
     # --- due steps -------------------------------------------------------------------
 

@@ -455,6 +455,36 @@ async def member_answer(sql: Sql, round_id: int, user_id: int) -> Answer | None:
     return _answer(row) if row is not None else None
 
 
+async def set_note_visibility(
+    db: Database, round_id: int, user_id: int, visibility: Visibility, now: datetime
+) -> Answer:
+    """Change who may see a member's saved note, until the round closes."""
+    async with db.transaction() as tx:
+        found = await get_round(tx, round_id)
+        if found is None or not found.accepts_answers(now):
+            raise UserError(
+                "This check-in has closed, so your note's visibility can no longer be changed."
+            )
+        row = await tx.fetchone(
+            "UPDATE checkin_answers SET note_visibility = ? "  # noqa: S608 - constant columns
+            f"WHERE round_id = ? AND user_id = ? AND note IS NOT NULL RETURNING {_ANSWER_COLUMNS}",
+            (visibility, round_id, user_id),
+        )
+    if row is None:
+        raise UserError("You have no note in this check-in; answer it first to add one.")
+    return _answer(row)
+
+
+async def latest_round(sql: Sql, group_id: int) -> Round | None:
+    """The group's most recent round (open or closed), if any."""
+    row = await sql.fetchone(
+        f"SELECT {_ROUND_COLUMNS} FROM checkin_rounds "  # noqa: S608 - constant columns
+        "WHERE group_id = ? ORDER BY period DESC LIMIT 1",
+        (group_id,),
+    )
+    return _round(row) if row is not None else None
+
+
 async def answered_user_ids(sql: Sql, round_id: int) -> set[int]:
     """Who answered a round; used only in memory, to leave them out of the reminder."""
     rows = await sql.fetchall("SELECT user_id FROM checkin_answers WHERE round_id = ?", (round_id,))

@@ -283,3 +283,23 @@ def test_the_privacy_section_fits_an_embed_field() -> None:
     from bot.checkins.privacy import CHECKIN_PRIVACY
 
     assert len(CHECKIN_PRIVACY.body) <= 1024
+
+
+async def test_moderator_notes_and_history_go_through_the_service(world: World) -> None:
+    with pytest.raises(UserError, match="no check-in yet"):
+        await world.service.notes_for_moderators(world.group_id)
+    await world.tick(OPENS)
+    [checkin] = world.publisher.opened
+    await world.service.answer(checkin.id, 1, form(note="for mods"), OPENS)
+    await world.service.set_note_visibility(checkin.id, 1, "moderators", OPENS)
+    await world.service.answer(checkin.id, 2, form(note="just me"), OPENS)
+    with pytest.raises(UserError, match="who may see"):
+        await world.service.set_note_visibility(checkin.id, 2, "everyone", OPENS)
+    rendered = await world.service.notes_for_moderators(world.group_id)
+    text = " ".join(page.description for page in rendered.pages)
+    assert "for mods" in text
+    assert "just me" not in text
+    with pytest.raises(UserError, match="between 2 and 260"):
+        await world.service.history(world.group_id, 1)
+    await world.tick(CLOSES)
+    assert [w.responses for w in await world.service.history(world.group_id, 4)] == [2]

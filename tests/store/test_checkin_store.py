@@ -122,3 +122,27 @@ async def test_history_counts_closed_rounds_oldest_first(db: Database, clock: Vi
     assert weeks[1].responses == 2
     assert weeks[1].caseload_counts == (0, 0, 2, 0)
     assert [w.period for w in await store.history(db, group.id, 1)] == ["2026-W10"]
+
+
+async def test_the_author_chooses_who_sees_the_note(db: Database, clock: VirtualClock) -> None:
+    group_id, checkin = await make_round(db, clock)
+    await store.save_answer(db, checkin.id, 7, form(3, "mine", "only_me"), OPENS)
+    await store.save_answer(db, checkin.id, 8, form(3), OPENS)
+    chosen = await store.set_note_visibility(db, checkin.id, 7, "moderators", OPENS)
+    assert (chosen.note, chosen.note_visibility) == ("mine", "moderators")
+    with pytest.raises(UserError, match="no note"):
+        await store.set_note_visibility(db, checkin.id, 8, "group", OPENS)
+    with pytest.raises(UserError, match="has closed"):
+        await store.set_note_visibility(db, checkin.id, 7, "group", checkin.closes_at)
+    assert await store.latest_round(db, group_id) == checkin
+    assert await store.latest_round(db, group_id + 1) is None
+
+
+def test_a_new_or_edited_note_starts_private() -> None:
+    from bot.checkins.answers import Answer, carried_visibility
+
+    earlier = Answer(1, 7, 3, "heavy", "yes", False, False, "same", "group", OPENS)
+    assert carried_visibility(earlier, " same ") == "group"
+    assert carried_visibility(earlier, "edited") == "only_me"
+    assert carried_visibility(None, "new") == "only_me"
+    assert carried_visibility(earlier, None) == "only_me"

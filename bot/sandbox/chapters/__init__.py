@@ -1,6 +1,8 @@
 """The sandbox story, one chapter per capability, played in order by `peerpulse sandbox`."""
 
+from bot.sandbox.chapters.boundaries import boundaries
+from bot.sandbox.chapters.checkins import checkins
 from bot.sandbox.chapters.setting_up import setting_up
 from bot.sandbox.story import Chapter
 
-CHAPTERS: tuple[Chapter, ...] = (setting_up,)
+CHAPTERS: tuple[Chapter, ...] = (setting_up, boundaries, checkins)

@@ -1,0 +1,73 @@
+"""What check-in buttons and forms need at hand: the bot, the service, and one error path."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from bot.app import interaction_errors
+from bot.app.client import PeerPulseBot
+from bot.checkins.rounds import CheckinService
+from bot.checkins.store import Round
+from bot.errors import UserError
+
+COG_NAME = "Checkins"
+NOT_A_MEMBER = (
+    "This check-in belongs to a group you're not part of, so you can't answer it. "
+    "Ask the group's moderators if that seems wrong."
+)
+
+
+@dataclass(frozen=True)
+class CheckinContext:
+    """The running bot and its check-in service."""
+
+    bot: PeerPulseBot
+    service: CheckinService
+
+
+def context_of(interaction: discord.Interaction[Any]) -> CheckinContext:
+    """The check-in context of the bot that received `interaction` (the cog keeps it)."""
+    client = interaction.client
+    cog = client.get_cog(COG_NAME) if isinstance(client, commands.Bot) else None
+    context = getattr(cog, "context", None)
+    if not isinstance(context, CheckinContext):
+        raise UserError("Check-ins are not available right now. Please try again in a minute.")
+    return context
+
+
+@asynccontextmanager
+async def reporting(interaction: discord.Interaction[Any]) -> AsyncIterator[None]:
+    """Send any error raised inside as the one short ephemeral sentence (components, modals)."""
+    try:
+        yield
+    except Exception as error:  # noqa: BLE001 - report() logs unexpected ones with an incident id
+        await interaction_errors.report(interaction, error)
+
+
+async def require_member(
+    context: CheckinContext, interaction: discord.Interaction[Any], checkin: Round
+) -> None:
+    """Refuse anyone who cannot see the round's channel (the group), in its server or in DMs."""
+    channel = context.bot.get_channel(checkin.channel_id)
+    if not isinstance(channel, discord.abc.GuildChannel):
+        raise UserError(
+            "I can't find this check-in's channel any more. Ask a moderator to run /checkin setup."
+        )
+    user = interaction.user
+    if interaction.guild_id is not None:
+        if interaction.guild_id != channel.guild.id or not isinstance(user, discord.Member):
+            raise UserError(NOT_A_MEMBER)
+        member = user
+    else:
+        try:
+            member = await channel.guild.fetch_member(user.id)
+        except discord.NotFound:
+            raise UserError(NOT_A_MEMBER) from None
+    if not channel.permissions_for(member).view_channel:
+        raise UserError(NOT_A_MEMBER)

@@ -1,0 +1,351 @@
+"""The check-in form: one modal of five labelled inputs, then an ephemeral confirmation.
+
+The modal holds energy, caseload, boundaries, the consultation wish (with the choice to
+share one's name) and the optional note; Discord allows five top-level components, so
+who may see the note is asked in the confirmation, only when a note was written. A new
+note starts as "only me" until its author picks otherwise. A note that looks like it
+identifies a client is not saved: the author sees why, with their text, and can edit it
+(the form reopens with everything they typed) or save it as written.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any, Literal, cast
+
+import discord
+
+from bot.app import interaction_errors
+from bot.checkins.answers import (
+    MAX_NOTE_CHARS,
+    Answer,
+    AnswerInput,
+    Boundaries,
+    Caseload,
+    NoteMayIdentifyClientError,
+    Visibility,
+    carried_visibility,
+)
+from bot.checkins.render import discord_time, plain, week_label
+from bot.checkins.store import Round
+from bot.errors import UserError
+from cogs._checkin_context import CheckinContext, context_of, reporting, require_member
+
+FORM_TIMEOUT = 30 * 60.0
+CLOSED = (
+    "This check-in has closed, so it can no longer be answered. "
+    "The next one opens on the usual day."
+)
+ENERGY_LABELS = {
+    1: "1 · running on empty",
+    2: "2 · low",
+    3: "3 · okay",
+    4: "4 · good",
+    5: "5 · full of energy",
+}
+CASELOAD_LABELS: dict[Caseload, str] = {
+    "light": "Light",
+    "manageable": "Manageable",
+    "heavy": "Heavy",
+    "overwhelming": "Overwhelming",
+}
+BOUNDARY_LABELS: dict[Boundaries, str] = {"yes": "Yes", "mostly": "Mostly", "no": "No"}
+ConsultChoice = Literal["no", "yes", "yes_share"]
+CONSULT_LABELS: dict[ConsultChoice, str] = {
+    "no": "No",
+    "yes": "Yes",
+    "yes_share": "Yes, and share my name with the group",
+}
+VISIBILITY_LABELS: dict[Visibility, str] = {
+    "only_me": "Only me",
+    "moderators": "Moderators",
+    "group": "The group",
+}
+VISIBILITY_WHO: dict[Visibility, str] = {
+    "only_me": "only you (it is never posted)",
+    "moderators": "the moderators (never posted in the channel)",
+    "group": "the group (quoted in the summary at close, without your name)",
+}
+NOTE_HINT = "No client-identifying details: no names, birth dates or contact details."
+NOTE_PLACEHOLDER = "Optional. Anything on your mind this week? You choose who sees it next."
+
+Answered = Answer | AnswerInput
+
+
+def _consult_choice(answer: Answered) -> ConsultChoice:
+    if not answer.wants_consult:
+        return "no"
+    return "yes_share" if answer.share_consult_name else "yes"
+
+
+def _radio(
+    custom_id: str, labels: dict[Any, str], current: object | None
+) -> discord.ui.RadioGroup[Any]:
+    return discord.ui.RadioGroup(
+        custom_id=custom_id,
+        options=[
+            discord.RadioGroupOption(label=label, value=str(value), default=value == current)
+            for value, label in labels.items()
+        ],
+    )
+
+
+class CheckinForm(discord.ui.Modal):
+    """The five questions, prefilled with the member's current answer (or what they typed)."""
+
+    def __init__(
+        self,
+        context: CheckinContext,
+        checkin: Round,
+        earlier: Answer | None,
+        typed: AnswerInput | None = None,
+    ) -> None:
+        week = week_label(checkin.period).removesuffix(f" of {checkin.period[:4]}")
+        title = f"Change your check-in · {week}" if earlier else f"Check-in · {week}"
+        # Modals are looked up by custom_id alone: make each one unique to its viewer.
+        custom_id = f"checkin:form:{checkin.id}:{secrets.token_hex(6)}"
+        super().__init__(title=title, custom_id=custom_id, timeout=FORM_TIMEOUT)
+        self.context = context
+        self.checkin = checkin
+        self.earlier = earlier
+        shown: Answered | None = typed or earlier
+        self.energy = _radio("energy", ENERGY_LABELS, shown.energy if shown else None)
+        self.caseload = _radio("caseload", CASELOAD_LABELS, shown.caseload if shown else None)
+        self.boundaries = _radio("boundaries", BOUNDARY_LABELS, shown.boundaries if shown else None)
+        self.consult = _radio("consult", CONSULT_LABELS, _consult_choice(shown) if shown else None)
+        self.note: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            custom_id="note",
+            style=discord.TextStyle.long,
+            required=False,
+            max_length=MAX_NOTE_CHARS,
+            placeholder=NOTE_PLACEHOLDER,
+            default=shown.note if shown else None,
+        )
+        replaces = "This replaces your earlier answer. " if earlier else ""
+        self.add_item(
+            discord.ui.Label(
+                text="Energy this week",
+                description=f"{replaces}1 = running on empty, 5 = full of energy.",
+                component=self.energy,
+            )
+        )
+        self.add_item(discord.ui.Label(text="Caseload", component=self.caseload))
+        self.add_item(
+            discord.ui.Label(
+                text="Did you keep your boundaries this week?",
+                description="Work hours, after-hours availability, breaks.",
+                component=self.boundaries,
+            )
+        )
+        self.add_item(
+            discord.ui.Label(
+                text="Would you like a peer consultation?",
+                description="Your name is shown only if you choose to share it.",
+                component=self.consult,
+            )
+        )
+        self.add_item(
+            discord.ui.Label(text="Note (optional)", description=NOTE_HINT, component=self.note)
+        )
+
+    def answer(self) -> AnswerInput:
+        """What the member submitted, as the domain's input."""
+        energy = self.energy.value or ""
+        consult = self.consult.value or "no"
+        note = self.note.value
+        if not energy.isdigit():
+            raise UserError("Energy is a number from 1 (running on empty) to 5 (full of energy).")
+        return AnswerInput(
+            energy=int(energy),
+            caseload=cast(Caseload, self.caseload.value),
+            boundaries=cast(Boundaries, self.boundaries.value),
+            wants_consult=consult != "no",
+            share_consult_name=consult == "yes_share",
+            note=note,
+            note_visibility=carried_visibility(self.earlier, note),
+        )
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        """Save (or flag) the answer and confirm."""
+        await save_and_confirm(self.context, interaction, self.checkin, self.answer())
+
+    async def on_error(  # type: ignore[override]  # a Modal's on_error has no item
+        self, interaction: discord.Interaction[Any], error: Exception, /
+    ) -> None:
+        """The one error path: a short ephemeral sentence."""
+        await interaction_errors.report(interaction, error)
+
+
+async def open_form(
+    context: CheckinContext,
+    interaction: discord.Interaction[Any],
+    round_id: int,
+    typed: AnswerInput | None = None,
+) -> None:
+    """Show the form for a round to a member of its group (from the channel or a DM)."""
+    checkin = await context.service.get_round(round_id)
+    if checkin is None:
+        raise UserError("That check-in no longer exists. Use the latest check-in post.")
+    if not checkin.accepts_answers(context.bot.clock.now()):
+        raise UserError(CLOSED)
+    await require_member(context, interaction, checkin)
+    earlier = await context.service.member_answer(checkin.id, interaction.user.id)
+    await interaction.response.send_modal(CheckinForm(context, checkin, earlier, typed))
+
+
+async def save_and_confirm(
+    context: CheckinContext,
+    interaction: discord.Interaction[Any],
+    checkin: Round,
+    answer: AnswerInput,
+    *,
+    identifiers_confirmed: bool = False,
+) -> None:
+    """Save the answer and confirm ephemerally; a flagged note is shown back, unsaved."""
+    now = context.bot.clock.now()
+    # From the ephemeral "note flagged" message (its buttons, or the form they reopened),
+    # replace that message; from a post or a DM, answer with a new ephemeral message.
+    source = interaction.message
+    edit = source is not None and source.flags.ephemeral
+    try:
+        result = await context.service.answer(
+            checkin.id,
+            interaction.user.id,
+            answer,
+            now,
+            identifiers_confirmed=identifiers_confirmed,
+        )
+    except NoteMayIdentifyClientError as flagged:
+        await _respond(
+            interaction,
+            edit=edit,
+            content=flagged.message,
+            embed=discord.Embed(
+                title="Your note (not saved yet)", description=plain(answer.note or "")[:4000]
+            ),
+            view=FlaggedNoteView(context, checkin, answer),
+        )
+        return
+    lead = (
+        "Updated: this replaced your earlier answer"
+        if result.replaced
+        else "Thank you, your check-in is saved"
+    )
+    lines = [
+        f"{lead} ({week_label(checkin.period)}). You can change it until "
+        f"{discord_time(checkin.closes_at)} with the same button."
+    ]
+    view: discord.ui.View | None = None
+    cleaned = answer.cleaned()
+    if cleaned.note is not None:
+        lines.append(note_status(cleaned.note_visibility))
+        view = visibility_view(checkin.id, cleaned.note_visibility)
+    await _respond(interaction, edit=edit, content="\n\n".join(lines), embed=None, view=view)
+
+
+def note_status(visibility: Visibility) -> str:
+    """Who may see the note now, and the invitation to choose."""
+    return (
+        f"Your note can be seen by **{VISIBILITY_WHO[visibility]}**. "
+        "Choose who may see it with the buttons below."
+    )
+
+
+async def _respond(
+    interaction: discord.Interaction[Any],
+    *,
+    edit: bool,
+    content: str,
+    embed: discord.Embed | None,
+    view: discord.ui.View | None,
+) -> None:
+    if edit:
+        await interaction.response.edit_message(content=content, embed=embed, view=view)
+    elif embed is not None and view is not None:
+        await interaction.response.send_message(content, embed=embed, view=view, ephemeral=True)
+    elif view is not None:
+        await interaction.response.send_message(content, view=view, ephemeral=True)
+    else:
+        await interaction.response.send_message(content, ephemeral=True)
+
+
+class FlaggedNoteView(discord.ui.View):
+    """Edit the flagged note (the form reopens with everything typed) or save it as written."""
+
+    def __init__(self, context: CheckinContext, checkin: Round, answer: AnswerInput) -> None:
+        super().__init__(timeout=FORM_TIMEOUT)
+        self.context = context
+        self.checkin = checkin
+        self.typed = answer
+
+    @discord.ui.button(label="Edit my note", style=discord.ButtonStyle.primary)
+    async def edit(self, interaction: discord.Interaction[Any], _: discord.ui.Button[Any]) -> None:
+        """Reopen the form with what the member typed."""
+        await open_form(self.context, interaction, self.checkin.id, self.typed)
+
+    @discord.ui.button(label="It identifies no one: save as written")
+    async def confirm(
+        self, interaction: discord.Interaction[Any], _: discord.ui.Button[Any]
+    ) -> None:
+        """Save with the member's confirmation."""
+        self.stop()
+        await save_and_confirm(
+            self.context, interaction, self.checkin, self.typed, identifiers_confirmed=True
+        )
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any], /
+    ) -> None:
+        """The one error path: a short ephemeral sentence."""
+        await interaction_errors.report(interaction, error)
+
+
+class NoteVisibilityButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"checkin:note:(?P<round>[0-9]+):(?P<visibility>only_me|moderators|group)",
+):
+    """One of "Only me · Moderators · The group" under the confirmation (survives restarts)."""
+
+    def __init__(self, round_id: int, visibility: Visibility, *, current: bool) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=VISIBILITY_LABELS[visibility],
+                style=discord.ButtonStyle.success if current else discord.ButtonStyle.secondary,
+                custom_id=f"checkin:note:{round_id}:{visibility}",
+            )
+        )
+        self.round_id = round_id
+        self.visibility = visibility
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> NoteVisibilityButton:
+        """Rebuild the button from its custom_id."""
+        return cls(int(match["round"]), cast(Visibility, match["visibility"]), current=False)
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Change who may see the clicker's own note, and show the choice."""
+        async with reporting(interaction):
+            context = context_of(interaction)
+            saved = await context.service.set_note_visibility(
+                self.round_id, interaction.user.id, self.visibility, context.bot.clock.now()
+            )
+            visibility = saved.note_visibility or "only_me"
+            await interaction.response.edit_message(
+                content=f"Saved. {note_status(visibility)}",
+                view=visibility_view(self.round_id, visibility),
+            )
+
+
+def visibility_view(round_id: int, current: Visibility) -> discord.ui.View:
+    """The three visibility buttons, the current choice highlighted."""
+    view = discord.ui.View(timeout=None)
+    for visibility in VISIBILITY_LABELS:
+        view.add_item(NoteVisibilityButton(round_id, visibility, current=visibility == current))
+    return view

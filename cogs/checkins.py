@@ -1,0 +1,274 @@
+"""/checkin: moderators set up, pause, resume and open weekly check-ins, and view history.
+
+Glue only: options become plain values for `bot.checkins.rounds.CheckinService`, which
+validates them (every problem is a short sentence) and does the work. The channel post,
+the DMs and the form live in the `_checkin_*` helper modules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from datetime import datetime
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app.checkin_publisher import DiscordCheckinPublisher, page_embed, text_file
+from bot.app.client import PeerPulseBot
+from bot.app.dm_transport import OutgoingDm
+from bot.checkins.chart import render_history
+from bot.checkins.render import (
+    RenderedSummary,
+    discord_time,
+    invitation_text,
+    reminder_text,
+)
+from bot.checkins.rounds import OPEN_KIND, REMINDER_KIND, CheckinService
+from bot.checkins.schedule import WEEKDAYS, next_open_after
+from bot.checkins.store import GroupSchedule, Round
+from bot.delivery.outbox import OutboxItem
+from bot.errors import NotPermittedError, UserError
+from bot.groups import Group
+from bot.moderation import is_moderator, refusal
+from cogs._checkin_buttons import DYNAMIC_ITEMS, dm_view, round_view
+from cogs._checkin_context import COG_NAME, CheckinContext
+from cogs._checkin_form import NoteVisibilityButton
+from cogs._common import EMBED_COLOUR, group_here, role_ids
+
+HISTORY_FILE = "checkin-history.png"
+_POST_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "attach_files")
+
+
+class CheckinCog(commands.Cog, name=COG_NAME):
+    """Weekly check-ins for moderators; members answer through the posts' buttons."""
+
+    checkin = app_commands.Group(
+        name="checkin", description="Weekly check-ins for this group", guild_only=True
+    )
+
+    def __init__(self, bot: PeerPulseBot) -> None:
+        self.bot = bot
+        self.service = CheckinService(bot.db, DiscordCheckinPublisher(bot, round_view))
+        self.context = CheckinContext(bot, self.service)
+
+    async def _moderator_group(self, interaction: discord.Interaction[Any]) -> Group:
+        group = await group_here(self.bot, interaction)
+        permissions = interaction.permissions.value
+        if not is_moderator(permissions, role_ids(interaction.user), group.moderator_role_id):
+            raise NotPermittedError(refusal(group.moderator_role_id))
+        return group
+
+    # --- commands ------------------------------------------------------------------
+
+    @checkin.command(name="setup", description="Set when check-ins open, for how long, and where")
+    @app_commands.describe(
+        weekday="The day check-ins open, e.g. Monday",
+        time="Local time they open, 24-hour HH:MM in the group's time zone, e.g. 09:00",
+        hours_open="How many hours each check-in stays open (1-168); default 48",
+        reminder="Send one reminder DM to opted-in members who haven't answered; default on",
+        channel="Where to post; default: the group's home channel, else this channel",
+    )
+    async def setup_command(  # noqa: PLR0917 - one parameter per command option
+        self,
+        interaction: discord.Interaction[Any],
+        weekday: str,
+        time: str,
+        hours_open: int = 48,
+        reminder: bool = True,
+        channel: discord.TextChannel | None = None,
+    ) -> None:
+        """Create or change the weekly schedule."""
+        group = await self._moderator_group(interaction)
+        target = channel or self._default_channel(group, interaction)
+        _require_can_post(target)
+        saved = await self.service.setup(
+            group.id,
+            group.timezone,
+            channel_id=target.id,
+            weekday=weekday,
+            local_time=time,
+            open_hours=hours_open,
+            reminder=reminder,
+            now=self.bot.clock.now(),
+        )
+        await interaction.response.send_message(
+            embed=self._schedule_embed("Check-ins are set up", saved), ephemeral=True
+        )
+
+    @setup_command.autocomplete("weekday")
+    async def _weekday_choices(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        typed = current.strip().lower()
+        return [
+            app_commands.Choice(name=day.title(), value=day.title())
+            for day in WEEKDAYS
+            if day.startswith(typed)
+        ]
+
+    @checkin.command(name="pause", description="Stop opening check-ins until you resume")
+    async def pause(self, interaction: discord.Interaction[Any]) -> None:
+        """Pause the schedule; an open round still closes with its summary."""
+        group = await self._moderator_group(interaction)
+        saved = await self.service.pause(group.id, self.bot.clock.now())
+        embed = self._schedule_embed("Check-ins are paused", saved)
+        embed.description = (
+            "No check-in opens and no reminder goes out until you use /checkin resume. "
+            "A check-in already open still closes with its summary."
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @checkin.command(name="resume", description="Start opening weekly check-ins again")
+    async def resume(self, interaction: discord.Interaction[Any]) -> None:
+        """Resume; this week's round opens late if enough of its window remains."""
+        group = await self._moderator_group(interaction)
+        saved = await self.service.resume(group.id, self.bot.clock.now())
+        embed = self._schedule_embed("Check-ins are running again", saved)
+        embed.description = (
+            "If this week's check-in is still worth opening (half its time remains), "
+            "it opens within a minute; otherwise the next one opens on schedule."
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @checkin.command(name="now", description="Open this week's check-in now")
+    async def now(self, interaction: discord.Interaction[Any]) -> None:
+        """Open this week's round now, in the scheduled channel."""
+        group = await self._moderator_group(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        opened = await self.service.open_now(group.id, self.bot.clock.now())
+        await interaction.followup.send(
+            f"This week's check-in is open in <#{opened.channel_id}> until "
+            f"{discord_time(opened.closes_at)}. Members who opted in get it by DM "
+            "inside their working hours.",
+            ephemeral=True,
+        )
+
+    @checkin.command(name="history", description="A chart of the last weeks' check-ins")
+    @app_commands.describe(weeks="How many weeks to show (2-260); default 12")
+    async def history(self, interaction: discord.Interaction[Any], weeks: int = 12) -> None:
+        """An ephemeral PNG: energy median and middle half, caseload, participation."""
+        group = await self._moderator_group(interaction)
+        counts = await self.service.history(group.id, weeks)
+        if not counts:
+            raise UserError("There is no closed check-in yet, so there is nothing to chart.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        chart = await asyncio.to_thread(render_history, counts)
+        image = discord.File(
+            io.BytesIO(chart.png), filename=HISTORY_FILE, description=chart.alt_text[:1024]
+        )
+        await interaction.followup.send(
+            f"Check-ins of the last {len(counts)} closed week(s). Weeks with fewer than 3 "
+            "answers show participation only.",
+            file=image,
+            ephemeral=True,
+        )
+
+    @checkin.command(name="notes", description="Notes members addressed to the moderators")
+    async def notes(self, interaction: discord.Interaction[Any]) -> None:
+        """The latest round's notes for moderators, only to the moderator asking."""
+        group = await self._moderator_group(interaction)
+        rendered = await self.service.notes_for_moderators(group.id)
+        await _send_pages(interaction, rendered)
+
+    # --- DMs -----------------------------------------------------------------------
+
+    async def render_open_dm(self, item: OutboxItem) -> OutgoingDm:
+        """The invitation DM, with the same answer button as the channel post."""
+        checkin = await self._dm_round(item)
+        return OutgoingDm(content=invitation_text(checkin), view=dm_view(checkin))
+
+    async def render_reminder_dm(self, item: OutboxItem) -> OutgoingDm:
+        """The one reminder DM."""
+        checkin = await self._dm_round(item)
+        return OutgoingDm(content=reminder_text(checkin), view=dm_view(checkin))
+
+    async def _dm_round(self, item: OutboxItem) -> Round:
+        checkin = await self.service.get_round(int(item.payload["round_id"]))
+        if checkin is None:
+            raise LookupError(f"check-in round {item.payload['round_id']} is gone")
+        return checkin
+
+    # --- formatting ----------------------------------------------------------------
+
+    def _default_channel(
+        self, group: Group, interaction: discord.Interaction[Any]
+    ) -> discord.TextChannel:
+        channel_id = group.home_channel_id or interaction.channel_id
+        channel = self.bot.get_channel(channel_id) if channel_id else None
+        if not isinstance(channel, discord.TextChannel):
+            raise UserError("Pick the channel to post check-ins in with the channel option.")
+        return channel
+
+    def _schedule_embed(self, title: str, saved: GroupSchedule) -> discord.Embed:
+        schedule = saved.schedule
+        now = self.bot.clock.now()
+        embed = discord.Embed(title=title, colour=EMBED_COLOUR)
+        embed.add_field(name="Channel", value=f"<#{saved.channel_id}>", inline=False)
+        embed.add_field(
+            name="When",
+            value=(
+                f"{WEEKDAYS[schedule.weekday].title()}s at {schedule.local_time:%H:%M} "
+                f"({schedule.timezone}), open for {schedule.open_hours} hours"
+            ),
+            inline=False,
+        )
+        embed.add_field(
+            name="Reminder",
+            value=(
+                "One DM before close to members who opted in and haven't answered, "
+                "inside their working hours"
+                if schedule.reminder
+                else "Off"
+            ),
+            inline=False,
+        )
+        if not schedule.paused:
+            embed.add_field(
+                name="Next check-in", value=_when(next_open_after(schedule, now).opens_at)
+            )
+        return embed
+
+
+def _when(instant: datetime) -> str:
+    return f"{discord_time(instant)} ({discord_time(instant, 'R')})"
+
+
+def _require_can_post(channel: discord.TextChannel) -> None:
+    me: discord.Member | None = channel.guild.me  # None before the guild is cached
+    if me is None:
+        return
+    allowed = channel.permissions_for(me)
+    missing = [name for name in _POST_PERMISSIONS if not getattr(allowed, name)]
+    if missing:
+        needed = ", ".join(name.replace("_", " ").title() for name in missing)
+        raise UserError(
+            f"I can't post check-ins in {channel.mention} yet: give me {needed} there, "
+            "then try again."
+        )
+
+
+async def _send_pages(interaction: discord.Interaction[Any], rendered: RenderedSummary) -> None:
+    """Each page as its own ephemeral message (one embed each), the file with the first."""
+    for index, page in enumerate(rendered.pages):
+        files = []
+        if index == 0 and rendered.attachment_name and rendered.attachment_text is not None:
+            files.append(text_file(rendered.attachment_name, rendered.attachment_text))
+        if index == 0:
+            await interaction.response.send_message(
+                embed=page_embed(page), files=files, ephemeral=True
+            )
+        else:
+            await interaction.followup.send(embed=page_embed(page), ephemeral=True)
+
+
+async def setup(bot: PeerPulseBot) -> None:
+    """Extension entry point: the cog, its persistent buttons, DM renderers and due steps."""
+    cog = CheckinCog(bot)
+    await bot.add_cog(cog)
+    bot.add_dynamic_items(*DYNAMIC_ITEMS, NoteVisibilityButton)
+    bot.dm_renderers.register(OPEN_KIND, cog.render_open_dm)
+    bot.dm_renderers.register(REMINDER_KIND, cog.render_reminder_dm)
+    cog.service.register(bot.steps)
