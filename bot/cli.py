@@ -214,6 +214,9 @@ def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         _err(f"peerpulse: {out} is a file; choose a folder for the sandbox output")
         return EXIT_USAGE
+    if settings.logging.level != "DEBUG":
+        # The progress lines are the sandbox's story; the bot's own log only when debugging.
+        configure_logging("WARNING")
     start = SystemClock().now().replace(second=0, microsecond=0)
     transcript = asyncio.run(
         run_sandbox(out, VirtualClock(start), lambda line: _out(f"sandbox: {line}"))

@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.app.client import PeerPulseBot
 from bot.checkins import store as checkin_store
+from bot.checkins.rounds import reschedule_after_zone_change
 from bot.delivery.outbox import next_attempt_at
 from bot.delivery.status import delivery_status
 from bot.errors import NotPermittedError, UserError
@@ -64,7 +65,10 @@ class SettingsCog(commands.Cog):
             clear_moderator_role=clear_moderator_role,
         )
         if not change.is_empty():
+            previous_zone = group.timezone
             group = await update_settings(self.bot.db, group.id, change)
+            if group.timezone != previous_zone:
+                await reschedule_after_zone_change(self.bot.db, group.id, self.bot.clock.now())
         await interaction.response.send_message(
             embed=self._settings_embed(group, changed=not change.is_empty()), ephemeral=True
         )

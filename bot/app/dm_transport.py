@@ -27,6 +27,7 @@ from bot.delivery.outbox import OutboxItem
 
 CANNOT_DM_USER = 50007
 UNKNOWN_CHANNEL = 10003
+OPENING_DMS_TOO_FAST = 40003
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,8 @@ def delivery_error(error: BaseException) -> DeliveryError:
             return DmsClosedError()
         if error.code == UNKNOWN_CHANNEL:
             return ChannelGoneError()
+        if error.code == OPENING_DMS_TOO_FAST:
+            return RateLimitedError(_retry_after(error, default=5.0))
         if error.status == 429:
             retry_after = _retry_after(error)
             return RateLimitedError(retry_after, is_global=_is_global(error))
@@ -117,12 +120,12 @@ def delivery_error(error: BaseException) -> DeliveryError:
     return PermanentDeliveryError(None, None)
 
 
-def _retry_after(error: discord.HTTPException) -> float:
+def _retry_after(error: discord.HTTPException, default: float = 1.0) -> float:
     header = error.response.headers.get("Retry-After") if error.response is not None else None
     try:
-        return float(header) if header else 1.0
+        return float(header) if header else default
     except ValueError:
-        return 1.0
+        return default
 
 
 def _is_global(error: discord.HTTPException) -> bool:

@@ -153,9 +153,7 @@ class CheckinService:
 
         This week's round then opens if, in the new zone, it is due and still useful.
         """
-        group_schedule = await store.load_schedule(self.db, group_id)
-        if group_schedule is not None and not group_schedule.schedule.paused:
-            await store.set_next_open(self.db, group_id, now)
+        await reschedule_after_zone_change(self.db, group_id, now)
 
     async def open_now(self, group_id: int, now: datetime) -> Round:
         """Open this week's round now (`/checkin now`); UserError if this week already has one.
@@ -359,3 +357,10 @@ def _already_has_round(existing: Round | None, now: datetime) -> str:
         "This week already had its check-in. The next one opens on the usual day; "
         "use /checkin setup to change the day."
     )
+
+
+async def reschedule_after_zone_change(db: Database, group_id: int, now: datetime) -> None:
+    """Have the opening step recompute the group's next open at the next tick (new zone)."""
+    group_schedule = await store.load_schedule(db, group_id)
+    if group_schedule is not None and not group_schedule.schedule.paused:
+        await store.set_next_open(db, group_id, now)

@@ -85,6 +85,17 @@ async def test_pause_resume_and_open_now(
     assert await count(peerpulse, "SELECT COUNT(*) FROM checkin_rounds") == 2
 
 
+async def test_changing_the_group_zone_moves_the_next_open(
+    server: SandboxServer, group: DemoGroup, peerpulse: RunningBot
+) -> None:
+    """Tuesday 09:00 in Tokyo is Tuesday 00:00 UTC: after the change the round opens then."""
+    mira, here = group.moderator_id, group.home_channel_id
+    await set_up(server, group)
+    await reply(server, mira, here, "peerpulse settings", timezone="Asia/Tokyo")
+    await advance_to(peerpulse, TUESDAY_9 - timedelta(hours=8, minutes=55))
+    assert len(checkin_posts(server, here)) == 1
+
+
 async def test_history_is_an_ephemeral_chart_with_alt_text(
     server: SandboxServer, group: DemoGroup, peerpulse: RunningBot
 ) -> None:
