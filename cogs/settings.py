@@ -91,7 +91,7 @@ class SettingsCog(commands.Cog):
         if next_due is not None and next_due > now:
             lines.insert(1, f"Next DM due <t:{int(next_due.timestamp())}:R>.")
         if not delivery.members_with_dms_closed:
-            lines.append("No member who opted in has DMs closed.")
+            lines.append("Right now, no member who opted in has DMs closed.")
         embed.add_field(name="DMs (last 7 days; counts only)", value="\n".join(lines), inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 

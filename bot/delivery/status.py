@@ -19,6 +19,11 @@ _OUTCOME_LABELS = {
     GAVE_UP: "failed after retries",
     REJECTED: "refused by Discord",
 }
+_KIND_LABELS = {
+    "dms_welcome": "Welcome DMs",
+    "checkin_open": "Check-in invitations",
+    "checkin_reminder": "Check-in reminders",
+}
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,7 @@ class DeliveryStatus:
                 f"{count} {_OUTCOME_LABELS.get(outcome, outcome)}"
                 for outcome, count in sorted(by_outcome.items())
             )
-            lines.append(f"{kind}: {parts}")
+            lines.append(f"{_KIND_LABELS.get(kind, kind)}: {parts}")
         if self.members_with_dms_closed:
             lines.append(
                 f"{self.members_with_dms_closed} member(s) opted in but have DMs closed; they "

@@ -65,7 +65,7 @@ async def test_welcome_dms_arrive_in_each_members_hours_none_while_away_one_try_
         for m in server.actor(group.moderator_id).sees(group.home_channel_id)
         if "peerpulse status" in m.embed_text()
     )
-    assert "dms_welcome: 1 skipped: away, 1 DMs closed, 3 sent" in status.embed_text()
+    assert "Welcome DMs: 1 skipped: away, 1 DMs closed, 3 sent" in status.embed_text()
 
     html = render_transcript("t", server.transcript_timelines(group.zones), generated_at=start)
     for user_id in (ana, chen, dev):

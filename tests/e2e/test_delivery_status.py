@@ -34,7 +34,7 @@ async def test_status_shows_backlog_and_outcomes_by_kind_without_names(
     assert "Check-ins: Not set up yet." in text
     assert "Outbox: 1 waiting — 0 due now, 1 held for members' working hours" in text
     assert "Next DM due <t:1772456400:R>." in text  # Dev's 13:00 UTC window
-    assert "dms_welcome: 1 skipped: away, 1 DMs closed, 1 sent" in text
+    assert "Welcome DMs: 1 skipped: away, 1 DMs closed, 1 sent" in text
     assert "1 member(s) opted in but have DMs closed" in text
     for member in (ana, ben, chen, dev):
         assert member.name not in text
