@@ -55,4 +55,4 @@ async def test_status_of_a_quiet_group_says_so(
     text = result.message.embed_text()
     assert "Outbox: 0 waiting" in text
     assert "No DMs finished in the last 7 days." in text
-    assert "No member who opted in has DMs closed." in text
+    assert "Right now, no member who opted in has DMs closed." in text
