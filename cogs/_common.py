@@ -5,6 +5,7 @@ from __future__ import annotations
 import discord
 
 from bot.app.client import PeerPulseBot
+from bot.errors import UserError
 from bot.groups import Group, ensure_group
 
 EMBED_COLOUR = discord.Colour(0x5B8DEF)
@@ -22,3 +23,20 @@ async def group_here(bot: PeerPulseBot, interaction: discord.Interaction) -> Gro
     return await ensure_group(
         bot.db, bot.clock, interaction.guild_id, interaction.channel_id, bot.settings.defaults
     )
+
+
+POST_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "attach_files")
+
+
+def require_can_post(channel: discord.TextChannel, purpose: str = "post") -> None:
+    """Refuse, with what to grant, a channel where the bot cannot post embeds and files."""
+    me: discord.Member | None = channel.guild.me  # None before the guild is cached
+    if me is None:
+        return
+    allowed = channel.permissions_for(me)
+    missing = [name for name in POST_PERMISSIONS if not getattr(allowed, name)]
+    if missing:
+        needed = ", ".join(name.replace("_", " ").title() for name in missing)
+        raise UserError(
+            f"I can't {purpose} in {channel.mention} yet: give me {needed} there, then try again."
+        )

@@ -36,10 +36,9 @@ from bot.moderation import is_moderator, refusal
 from cogs._checkin_buttons import DYNAMIC_ITEMS, dm_view, round_view
 from cogs._checkin_context import COG_NAME, CheckinContext
 from cogs._checkin_form import NoteVisibilityButton
-from cogs._common import EMBED_COLOUR, group_here, role_ids
+from cogs._common import EMBED_COLOUR, group_here, require_can_post, role_ids
 
 HISTORY_FILE = "checkin-history.png"
-_POST_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "attach_files")
 
 
 class CheckinCog(commands.Cog, name=COG_NAME):
@@ -83,7 +82,7 @@ class CheckinCog(commands.Cog, name=COG_NAME):
         """Create or change the weekly schedule."""
         group = await self._moderator_group(interaction)
         target = channel or self._default_channel(group, interaction)
-        _require_can_post(target)
+        require_can_post(target, "post check-ins")
         saved = await self.service.setup(
             group.id,
             group.timezone,
@@ -234,20 +233,6 @@ class CheckinCog(commands.Cog, name=COG_NAME):
 
 def _when(instant: datetime) -> str:
     return f"{discord_time(instant)} ({discord_time(instant, 'R')})"
-
-
-def _require_can_post(channel: discord.TextChannel) -> None:
-    me: discord.Member | None = channel.guild.me  # None before the guild is cached
-    if me is None:
-        return
-    allowed = channel.permissions_for(me)
-    missing = [name for name in _POST_PERMISSIONS if not getattr(allowed, name)]
-    if missing:
-        needed = ", ".join(name.replace("_", " ").title() for name in missing)
-        raise UserError(
-            f"I can't post check-ins in {channel.mention} yet: give me {needed} there, "
-            "then try again."
-        )
 
 
 async def _send_pages(interaction: discord.Interaction[Any], rendered: RenderedSummary) -> None:

@@ -18,9 +18,8 @@ from bot.errors import NotPermittedError, UserError
 from bot.groups import Group, SettingsChange, update_settings
 from bot.moderation import is_moderator, refusal
 from bot.timezones import search_zones
-from cogs._common import EMBED_COLOUR, group_here, role_ids
+from cogs._common import EMBED_COLOUR, group_here, require_can_post, role_ids
 
-_POST_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
 STATUS_PERIOD = timedelta(days=7)
 
 
@@ -57,7 +56,7 @@ class SettingsCog(commands.Cog):
         if moderator_role is not None and clear_moderator_role:
             raise UserError("Choose either a moderator role or clear_moderator_role, not both.")
         if home_channel is not None:
-            _require_can_post(home_channel)
+            require_can_post(home_channel)
         change = SettingsChange(
             timezone=timezone,
             home_channel_id=home_channel.id if home_channel else None,
@@ -142,19 +141,6 @@ class SettingsCog(commands.Cog):
             inline=False,
         )
         return embed
-
-
-def _require_can_post(channel: discord.TextChannel) -> None:
-    me: discord.Member | None = channel.guild.me  # None before the guild is cached
-    if me is None:
-        return
-    allowed = channel.permissions_for(me)
-    missing = [name for name in _POST_PERMISSIONS if not getattr(allowed, name)]
-    if missing:
-        needed = ", ".join(name.replace("_", " ").title() for name in missing)
-        raise UserError(
-            f"I can't post in {channel.mention} yet: give me {needed} there, then try again."
-        )
 
 
 async def setup(bot: PeerPulseBot) -> None:
