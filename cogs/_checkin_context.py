@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import discord
@@ -25,10 +25,13 @@ NOT_A_MEMBER = (
 
 @dataclass(frozen=True)
 class CheckinContext:
-    """The running bot and its check-in service."""
+    """The running bot, its check-in service, and the forms it is holding open."""
 
     bot: PeerPulseBot
     service: CheckinService
+    # custom_ids of forms this bot still holds; a submit of any other check-in form (sent
+    # before a restart, or after it timed out) is saved from its raw components instead.
+    live_forms: set[str] = field(default_factory=set)
 
 
 def context_of(interaction: discord.Interaction[Any]) -> CheckinContext:

@@ -68,6 +68,7 @@ VISIBILITY_WHO: dict[Visibility, str] = {
     "group": "the group (quoted in the summary at close, without your name)",
 }
 NOTE_HINT = "No client-identifying details: no names, birth dates or contact details."
+FORM_ID = re.compile(r"checkin:form:(?P<round>[0-9]+):[0-9a-f]+")
 NOTE_PLACEHOLDER = "Optional. Anything on your mind this week? You choose who sees it next."
 
 Answered = Answer | AnswerInput
@@ -106,6 +107,7 @@ class CheckinForm(discord.ui.Modal):
         # Modals are looked up by custom_id alone: make each one unique to its viewer.
         custom_id = f"checkin:form:{checkin.id}:{secrets.token_hex(6)}"
         super().__init__(title=title, custom_id=custom_id, timeout=FORM_TIMEOUT)
+        context.live_forms.add(custom_id)
         self.context = context
         self.checkin = checkin
         self.earlier = earlier
@@ -151,30 +153,97 @@ class CheckinForm(discord.ui.Modal):
 
     def answer(self) -> AnswerInput:
         """What the member submitted, as the domain's input."""
-        energy = self.energy.value or ""
-        consult = self.consult.value or "no"
-        note = self.note.value
-        if not energy.isdigit():
-            raise UserError("Energy is a number from 1 (running on empty) to 5 (full of energy).")
-        return AnswerInput(
-            energy=int(energy),
-            caseload=cast(Caseload, self.caseload.value),
-            boundaries=cast(Boundaries, self.boundaries.value),
-            wants_consult=consult != "no",
-            share_consult_name=consult == "yes_share",
-            note=note,
-            note_visibility=carried_visibility(self.earlier, note),
+        return answer_from_values(
+            {
+                "energy": self.energy.value,
+                "caseload": self.caseload.value,
+                "boundaries": self.boundaries.value,
+                "consult": self.consult.value,
+                "note": self.note.value,
+            },
+            self.earlier,
         )
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         """Save (or flag) the answer and confirm."""
         await save_and_confirm(self.context, interaction, self.checkin, self.answer())
 
+    async def on_timeout(self) -> None:
+        """From now on a late submit is saved by `save_orphaned_form`."""
+        self.context.live_forms.discard(self.custom_id)
+
     async def on_error(  # type: ignore[override]  # a Modal's on_error has no item
         self, interaction: discord.Interaction[Any], error: Exception, /
     ) -> None:
         """The one error path: a short ephemeral sentence."""
         await interaction_errors.report(interaction, error)
+
+
+def answer_from_values(values: dict[str, str | None], earlier: Answer | None) -> AnswerInput:
+    """The domain's input from the form's values by custom_id (the domain validates them)."""
+    energy = values.get("energy") or ""
+    consult = values.get("consult") or "no"
+    note = values.get("note") or ""
+    if not energy.isdigit():
+        raise UserError("Energy is a number from 1 (running on empty) to 5 (full of energy).")
+    return AnswerInput(
+        energy=int(energy),
+        caseload=cast(Caseload, values.get("caseload")),
+        boundaries=cast(Boundaries, values.get("boundaries")),
+        wants_consult=consult != "no",
+        share_consult_name=consult == "yes_share",
+        note=note,
+        note_visibility=carried_visibility(earlier, note),
+    )
+
+
+def submitted_values(data: dict[str, Any]) -> dict[str, str | None]:
+    """Values by custom_id from a raw modal submit (Labels wrap their input)."""
+    values: dict[str, str | None] = {}
+    stack: list[Any] = list(data.get("components") or [])
+    while stack:
+        component = stack.pop()
+        if not isinstance(component, dict):
+            continue
+        stack.extend(component.get("components") or [])
+        if isinstance(component.get("component"), dict):
+            stack.append(component["component"])
+        custom_id = component.get("custom_id")
+        if isinstance(custom_id, str) and isinstance(component.get("value"), str | None):
+            values[custom_id] = component.get("value")
+    return values
+
+
+def is_orphaned_form(
+    context: CheckinContext, interaction: discord.Interaction[Any]
+) -> re.Match[str] | None:
+    """A submitted check-in form this bot no longer holds (after a restart or a timeout).
+
+    A member may open the form, go into a session with a client and submit an hour later;
+    discord.py has dropped the form by then and would discard the answer.
+    """
+    if interaction.type is not discord.InteractionType.modal_submit:
+        return None
+    data: dict[str, Any] = dict(interaction.data or {})
+    custom_id = str(data.get("custom_id", ""))
+    match = FORM_ID.fullmatch(custom_id)
+    return match if match and custom_id not in context.live_forms else None
+
+
+async def save_orphaned_form(
+    context: CheckinContext, interaction: discord.Interaction[Any], round_id: int
+) -> None:
+    """Save a form that outlived the modal object, exactly as its own submit would."""
+    checkin = await context.service.get_round(round_id)
+    if checkin is None:
+        raise UserError("That check-in no longer exists. Use the latest check-in post.")
+    if not checkin.accepts_answers(context.bot.clock.now()):
+        raise UserError(CLOSED)
+    await require_member(context, interaction, checkin)
+    earlier = await context.service.member_answer(checkin.id, interaction.user.id)
+    raw: dict[str, Any] = dict(interaction.data or {})
+    answer = answer_from_values(submitted_values(raw), earlier)
+    await save_and_confirm(context, interaction, checkin, answer)
 
 
 async def open_form(

@@ -34,8 +34,8 @@ from bot.errors import NotPermittedError, UserError
 from bot.groups import Group
 from bot.moderation import is_moderator, refusal
 from cogs._checkin_buttons import DYNAMIC_ITEMS, dm_view, round_view
-from cogs._checkin_context import COG_NAME, CheckinContext
-from cogs._checkin_form import NoteVisibilityButton
+from cogs._checkin_context import COG_NAME, CheckinContext, reporting
+from cogs._checkin_form import NoteVisibilityButton, is_orphaned_form, save_orphaned_form
 from cogs._common import EMBED_COLOUR, group_here, require_can_post, role_ids
 
 HISTORY_FILE = "checkin-history.png"
@@ -249,10 +249,27 @@ async def _send_pages(interaction: discord.Interaction[Any], rendered: RenderedS
             await interaction.followup.send(embed=page_embed(page), ephemeral=True)
 
 
+class OrphanedForms(commands.Cog):
+    """Saves check-in forms submitted after a restart or after the form timed out."""
+
+    def __init__(self, context: CheckinContext) -> None:
+        self.context = context
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """discord.py drops a submit whose modal it no longer holds; save it instead."""
+        match = is_orphaned_form(self.context, interaction)
+        if match is None:
+            return
+        async with reporting(interaction):
+            await save_orphaned_form(self.context, interaction, int(match["round"]))
+
+
 async def setup(bot: PeerPulseBot) -> None:
     """Extension entry point: the cog, its persistent buttons, DM renderers and due steps."""
     cog = CheckinCog(bot)
     await bot.add_cog(cog)
+    await bot.add_cog(OrphanedForms(cog.context))
     bot.add_dynamic_items(*DYNAMIC_ITEMS, NoteVisibilityButton)
     bot.dm_renderers.register(OPEN_KIND, cog.render_open_dm)
     bot.dm_renderers.register(REMINDER_KIND, cog.render_reminder_dm)

@@ -153,6 +153,47 @@ async def test_a_restart_mid_week_keeps_buttons_working(
         await second.stop()
 
 
+async def test_a_form_open_across_a_restart_is_still_saved(
+    server: SandboxServer, group: DemoGroup, clock: VirtualClock, tmp_path: Path
+) -> None:
+    """Ben opens the form, the bot restarts while he writes, he submits: nothing is lost."""
+    ben = group.member_ids[1]
+    settings = sandbox_settings(server, group.credentials.token, tmp_path / "peerpulse.db")
+    first = await start_bot(settings, clock)
+    try:
+        await set_up(server, group)
+        await advance_to(first, TUESDAY_9)
+        [post] = checkin_posts(server, group.home_channel_id)
+        opened = await server.actor(ben).click(post.id, label=ANSWER)
+        assert opened.modal is not None
+    finally:
+        await first.stop()
+
+    second = await start_bot(settings, clock, sync=False)
+    try:
+        note = "Long week; I would value time to think about a stuck case."
+        submitted = await server.actor(ben).submit_modal(
+            opened.modal,
+            {
+                "energy": "2",
+                "caseload": "heavy",
+                "boundaries": "mostly",
+                "consult": "no",
+                "note": note,
+            },
+        )
+        assert submitted.message is not None
+        assert submitted.message.ephemeral
+        assert "your check-in is saved" in submitted.message.content
+        row = await second.db.fetchone(
+            "SELECT energy, caseload, boundaries, note, note_visibility FROM checkin_answers"
+        )
+        assert row is not None
+        assert tuple(row) == (2, "heavy", "mostly", note, "only_me")
+    finally:
+        await second.stop()
+
+
 async def test_downtime_across_the_opening_time_catches_up_once(
     server: SandboxServer, group: DemoGroup, clock: VirtualClock, tmp_path: Path
 ) -> None:
