@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import discord
@@ -19,6 +20,9 @@ from bot.logs import configure_logging
 from bot.migrations import MigrationError, migrate, pending
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# The story's default start: a Monday afternoon a week before North America's DST change,
+# so the same run reads the same at any hour it is started.
+SANDBOX_START = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 
 MISSING_TOKEN_HELP = (
     "No Discord bot token is configured.\n"  # noqa: S105 - help text, not a secret
@@ -78,7 +82,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write transcript.html, commands.json, requests.jsonl and peerpulse.db "
         "(default: sandbox-out)",
     )
+    sandbox.add_argument(
+        "--start",
+        type=_instant,
+        default=SANDBOX_START,
+        metavar="INSTANT",
+        help="the virtual instant the story starts at, ISO 8601 with a zone, e.g. "
+        f"2026-03-02T14:00Z (default: {SANDBOX_START:%Y-%m-%dT%H:%MZ}); never the wall clock",
+    )
     return parser
+
+
+def _instant(text: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(text.strip())
+    except ValueError:
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"{text[:40]!r} is not an instant with a zone; write e.g. 2026-03-02T14:00Z"
+        )
+    return instant.astimezone(UTC)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -217,9 +241,8 @@ def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
     if settings.logging.level != "DEBUG":
         # The progress lines are the sandbox's story; the bot's own log only when debugging.
         configure_logging("WARNING")
-    start = SystemClock().now().replace(second=0, microsecond=0)
     transcript = asyncio.run(
-        run_sandbox(out, VirtualClock(start), lambda line: _out(f"sandbox: {line}"))
+        run_sandbox(out, VirtualClock(args.start), lambda line: _out(f"sandbox: {line}"))
     )
     _out(f"done. Open the transcript: {transcript.resolve()}")
     return EXIT_OK

@@ -8,6 +8,7 @@ import io
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -17,8 +18,11 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
+from bot.clock import VirtualClock
 from bot.sandbox import SandboxServer
 from bot.sandbox import permissions as perm
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday, as in the other tests
 
 
 class FakeClock:
@@ -57,8 +61,14 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def server(clock: FakeClock) -> AsyncIterator[SandboxServer]:
-    sandbox = SandboxServer(now=clock)
+def virtual_clock() -> VirtualClock:
+    """The sandbox world's date and time: a fixed instant, never the wall clock."""
+    return VirtualClock(START)
+
+
+@pytest.fixture
+async def server(clock: FakeClock, virtual_clock: VirtualClock) -> AsyncIterator[SandboxServer]:
+    sandbox = SandboxServer(now=clock, clock=virtual_clock.now)
     await sandbox.start()
     try:
         yield sandbox

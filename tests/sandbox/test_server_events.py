@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import aiohttp
 import discord
 import pytest
 
+from bot.clock import VirtualClock
 from bot.sandbox import SandboxServer
 
 
-async def test_scheduled_event_lifecycle(server: SandboxServer, world, bare_bot) -> None:
+async def test_scheduled_event_lifecycle(
+    server: SandboxServer, world, bare_bot, virtual_clock: VirtualClock
+) -> None:
     guild = bare_bot.client.get_guild(world.guild)
-    start = datetime.now(UTC) + timedelta(days=2)
+    start = virtual_clock.now() + timedelta(days=2)
     event = await guild.create_scheduled_event(
         name="Peer consultation",
         start_time=start,
@@ -53,14 +56,17 @@ async def test_scheduled_event_lifecycle(server: SandboxServer, world, bare_bot)
     ]
 
 
-async def test_event_in_the_past_is_refused(http: aiohttp.ClientSession, world) -> None:
-    past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+async def test_event_in_the_past_is_refused(
+    http: aiohttp.ClientSession, world, virtual_clock: VirtualClock
+) -> None:
+    now = virtual_clock.now()
+    past = (now - timedelta(hours=1)).isoformat()
     body = {
         "name": "Too late",
         "privacy_level": 2,
         "entity_type": 3,
         "scheduled_start_time": past,
-        "scheduled_end_time": datetime.now(UTC).isoformat(),
+        "scheduled_end_time": now.isoformat(),
         "entity_metadata": {"location": "Room"},
     }
     async with http.post(f"guilds/{world.guild}/scheduled-events", json=body) as response:
@@ -70,7 +76,7 @@ async def test_event_in_the_past_is_refused(http: aiohttp.ClientSession, world) 
         "GUILD_SCHEDULED_EVENT_SCHEDULE_PAST"
     )
     body.pop("entity_metadata")
-    body["scheduled_start_time"] = (datetime.now(UTC) + timedelta(days=1)).isoformat()
-    body["scheduled_end_time"] = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    body["scheduled_start_time"] = (now + timedelta(days=1)).isoformat()
+    body["scheduled_end_time"] = (now + timedelta(days=2)).isoformat()
     async with http.post(f"guilds/{world.guild}/scheduled-events", json=body) as response:
         assert response.status == 400

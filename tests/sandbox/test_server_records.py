@@ -47,6 +47,8 @@ async def test_transcript_timelines(server: SandboxServer, world, bare_bot) -> N
     assert [m.ephemeral_to for m in private.messages] == ["Dana"] * len(private.messages)
     notes = [m.note for m in private.messages]
     assert "modal shown in #peer-consult" in notes
-    html = render_transcript("Sandbox", timelines, generated_at=datetime.now(UTC))
+    html = render_transcript(
+        "Sandbox", timelines, generated_at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    )
     assert "Weekly check-in" in html
     assert "only you" in html

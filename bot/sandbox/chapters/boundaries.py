@@ -61,7 +61,8 @@ async def boundaries(story: Story) -> None:
     story.progress("Time passes; each welcome DM waits for its member's working hours")
     waiting = {ana.user_id, chen.user_id, dev.user_id}
     deadline = clock.now() + LONGEST_WAIT
-    while waiting and clock.now() < deadline:
+    # Wait for states, not instants: Ben's one refused attempt happens in his own hours too.
+    while (waiting or not _refused_dms(story)) and clock.now() < deadline:
         # Wake when the next DM is due, as a ticker would within seconds, or every half hour.
         due = await outbox.next_attempt_at(story.running.db)
         wait = STEP if due is None else min(STEP, max(due - clock.now(), timedelta(seconds=1)))
@@ -77,6 +78,8 @@ async def boundaries(story: Story) -> None:
                     f"{name}'s welcome DM arrives {arrived:%a %H:%M} in {zone.key}, "
                     "inside their working hours"
                 )
+    if not _refused_dms(story):
+        raise RuntimeError("Ben's welcome DM was never attempted")
     story.progress("Eve gets none while away; Ben's was tried once and refused")
 
     clock.advance(timedelta(minutes=10))
@@ -95,3 +98,8 @@ async def boundaries(story: Story) -> None:
     clock.advance(timedelta(minutes=5))
     story.progress("Mira checks /peerpulse status: the outbox and DM outcomes, counts only")
     await server.actor(group.moderator_id).slash("peerpulse status", channel_id=channel)
+
+
+def _refused_dms(story: Story) -> int:
+    """How many DMs the server refused because the recipient's DMs are closed (50007)."""
+    return sum(1 for r in story.server.requests if r.error_code == 50007)
