@@ -13,9 +13,8 @@ from bot.groups import Group
 
 TITLE = "What peerpulse keeps, and what it never does"
 INTRO = (
-    "peerpulse is a peer-support tool for this consultation group. It keeps as little as "
-    "it can, turns answers into group-level signals, and is not a clinical instrument: "
-    "it gives no scores about you and no diagnosis."
+    "A peer-support tool for this consultation group, not a clinical instrument: no scores "
+    "about you, no diagnosis. It keeps as little as it can. Only you see this answer."
 )
 
 
@@ -30,10 +29,10 @@ class PrivacySection:
 def capability_sections() -> tuple[PrivacySection, ...]:
     """What each capability that stores something about members says about it, in order."""
     # Imported here: each section's module imports PrivacySection from this one.
-    from bot.checkins.privacy import CHECKIN_PRIVACY  # noqa: PLC0415
+    from bot.checkins.privacy import CHECKIN_AUDIENCE, CHECKIN_PRIVACY  # noqa: PLC0415
     from bot.members.privacy_section import MEMBERS_PRIVACY  # noqa: PLC0415
 
-    return (MEMBERS_PRIVACY, CHECKIN_PRIVACY)
+    return (MEMBERS_PRIVACY, CHECKIN_PRIVACY, CHECKIN_AUDIENCE)
 
 
 def privacy_statement(
@@ -41,39 +40,42 @@ def privacy_statement(
     support_resources: str,
     capability_sections: Sequence[PrivacySection] = (),
 ) -> list[PrivacySection]:
-    """The sections of /privacy for a member of `group` (None outside a server)."""
-    k = group.anonymity_threshold if group else 5
+    """The sections of /privacy for a member of `group` (None outside a server).
+
+    Short sections of short lines, so a person can scan them; every number in them comes
+    from the group's settings or the code's constants (a test keeps them from drifting).
+    """
     retention = (
         f"{group.retention_days} days (this group's setting)" if group else "the group's setting"
     )
     sections = [
         PrivacySection(
             "What it stores",
-            "For the group: the server and home channel ids, the time zone, the moderator "
-            "role, and the retention and anonymity settings. About you: only what a feature "
-            "you use needs, listed below. It does not read channel messages (it never asks "
-            "Discord for message content) and keeps no copy of your profile.",
+            "- For the group: server and channel ids, time zone, moderator role, and its "
+            "retention and anonymity settings.\n"
+            "- About you: only what a feature you use needs (below). It never reads channel "
+            "messages and keeps no copy of your profile.",
         ),
         *capability_sections,
         PrivacySection(
             "What it never stores",
-            "Lists of who did not answer, or streaks; "
-            "anonymous survey answers linked to you; message content from your channels; "
-            "client information. Free-text boxes warn against client-identifying details "
+            "- Lists of who did not answer, or streaks.\n"
+            "- Client information: free-text boxes warn against client-identifying details "
             "and flag likely identifiers before anything is saved.",
         ),
         PrivacySection(
             "Who sees what",
-            "Moderators see group-level summaries and charts, never one person's anonymous "
-            f"answers, and only once at least {k} people answered. Members can see exactly "
-            "what moderators see. The person who hosts the bot runs its database; ask your "
-            "moderators who that is.",
+            "- What you type is shown as plain text: no formatting, no mentions, links "
+            "without previews.\n"
+            "- The person who hosts the bot runs its database; ask your moderators who "
+            "that is.",
         ),
         PrivacySection(
             "How long",
-            f"Free text you write is deleted after {retention}. Group settings stay until a "
-            "moderator removes the bot. Your choices: /me export gives you everything linked "
-            "to you as a file, and /me forget erases it now, in every group on this bot.",
+            f"- Free text you write: deleted after {retention}.\n"
+            "- Group settings: until a moderator removes the bot.\n"
+            "- Your choice, any time: /me export gives you everything linked to you as a "
+            "file, and /me forget erases it now, in every group on this bot.",
         ),
         PrivacySection("If you need support now", support_resources),
     ]

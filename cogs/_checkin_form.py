@@ -27,9 +27,11 @@ from bot.checkins.answers import (
     Visibility,
     carried_visibility,
 )
-from bot.checkins.render import discord_time, plain, week_label
+from bot.checkins.render import discord_time, week_label
 from bot.checkins.store import Round
+from bot.checkins.summary import MIN_RESPONSES
 from bot.errors import UserError
+from bot.text import plain
 from cogs._checkin_context import CheckinContext, context_of, reporting, require_member
 
 FORM_TIMEOUT = 30 * 60.0
@@ -62,14 +64,25 @@ VISIBILITY_LABELS: dict[Visibility, str] = {
     "moderators": "Moderators",
     "group": "The group",
 }
-VISIBILITY_WHO: dict[Visibility, str] = {
-    "only_me": "only you (it is never posted)",
-    "moderators": "the moderators (never posted in the channel)",
-    "group": "the group (quoted in the summary at close, without your name)",
+# Who will read a note, and whether with its author's name: said before each choice.
+VISIBILITY_WHO: dict[Visibility, tuple[str, str]] = {
+    "only_me": ("only you", "nobody else sees it, and it is never posted"),
+    "moderators": (
+        "the moderators, with your name",
+        "those with Manage Server or the group's moderator role read it with /checkin notes; "
+        "it is never posted in the channel",
+    ),
+    "group": (
+        "the group, without your name",
+        "it is quoted in the channel summary at close, "
+        f"but only if at least {MIN_RESPONSES} people answered",
+    ),
 }
 NOTE_HINT = "No client-identifying details: no names, birth dates or contact details."
 FORM_ID = re.compile(r"checkin:form:(?P<round>[0-9]+):[0-9a-f]+")
-NOTE_PLACEHOLDER = "Optional. Anything on your mind this week? You choose who sees it next."
+NOTE_PLACEHOLDER = (
+    "Optional. Next you choose who sees it: only you, moderators (with your name) or the group."
+)
 
 Answered = Answer | AnswerInput
 
@@ -308,17 +321,32 @@ async def save_and_confirm(
     view: discord.ui.View | None = None
     cleaned = answer.cleaned()
     if cleaned.note is not None:
-        lines.append(note_status(cleaned.note_visibility))
+        responses = await context.service.responses_so_far(checkin.id)
+        lines.append(note_status(cleaned.note_visibility, responses))
+        lines.append(visibility_choices())
         view = visibility_view(checkin.id, cleaned.note_visibility)
     await _respond(interaction, edit=edit, content="\n\n".join(lines), embed=None, view=view)
 
 
-def note_status(visibility: Visibility) -> str:
-    """Who may see the note now, and the invitation to choose."""
-    return (
-        f"Your note can be seen by **{VISIBILITY_WHO[visibility]}**. "
-        "Choose who may see it with the buttons below."
-    )
+def note_status(visibility: Visibility, responses: int) -> str:
+    """Who may see the note now and whether with the author's name (`responses` so far)."""
+    who, detail = VISIBILITY_WHO[visibility]
+    text = f"Your note can be seen by **{who}**: {detail}."
+    if visibility == "group" and responses < MIN_RESPONSES:
+        text += (
+            f" So far fewer than {MIN_RESPONSES} people have answered; if that is still so "
+            "at close, your note is held back and not posted."
+        )
+    return text
+
+
+def visibility_choices() -> str:
+    """Each choice with exactly who would read the note, shown before the author picks one."""
+    lines = ["Choose who may see it with the buttons below:"]
+    for visibility, label in VISIBILITY_LABELS.items():
+        who, detail = VISIBILITY_WHO[visibility]
+        lines.append(f"- **{label}**: {who}; {detail}.")
+    return "\n".join(lines)
 
 
 async def _respond(
@@ -406,8 +434,9 @@ class NoteVisibilityButton(
                 self.round_id, interaction.user.id, self.visibility, context.bot.clock.now()
             )
             visibility = saved.note_visibility or "only_me"
+            responses = await context.service.responses_so_far(self.round_id)
             await interaction.response.edit_message(
-                content=f"Saved. {note_status(visibility)}",
+                content=f"Saved. {note_status(visibility, responses)}\n\n{visibility_choices()}",
                 view=visibility_view(self.round_id, visibility),
             )
 

@@ -8,6 +8,7 @@ from typing import Literal, get_args
 
 from bot.confidentiality import IdentifierFlag, flag_identifiers
 from bot.errors import UserError
+from bot.text import plain
 
 Caseload = Literal["light", "manageable", "heavy", "overwhelming"]
 Boundaries = Literal["yes", "mostly", "no"]
@@ -82,7 +83,7 @@ class NoteMayIdentifyClientError(UserError):
     """The note looks like it holds client identifiers; the author must edit it or confirm."""
 
     def __init__(self, flags: list[IdentifierFlag]) -> None:
-        reasons = "; ".join(f"{flag.reason}: “{flag.text}”" for flag in flags[:5])
+        reasons = "; ".join(f"{flag.reason}: “{plain(flag.text)}”" for flag in flags[:5])
         super().__init__(
             "Your note may identify a client (" + reasons + "). Please edit it, or confirm "
             "that it holds no client-identifying details. Nothing was saved yet."

@@ -1,16 +1,28 @@
-"""What check-ins store, for the /privacy statement."""
+"""What check-ins store and who sees it, for the /privacy statement."""
 
 from __future__ import annotations
 
+from bot.checkins.summary import MIN_RESPONSES
 from bot.privacy import PrivacySection
 
 CHECKIN_PRIVACY = PrivacySection(
     "Weekly check-ins",
-    "For each check-in you answer: your energy, caseload, boundaries and whether you'd like "
-    "a consultation (and whether to share your name for it), your optional note with who may "
-    "see it, and when you answered. The channel summary shows counts only (and nothing but "
-    "the number of responses when fewer than 3 answered), the names of those who chose to "
-    "share them, and notes marked for the group. Notes for moderators go only to moderators; "
-    "'only me' notes go to nobody. No list of who did not answer is kept, and you get at most "
-    "one reminder, only if you opted in to check-in DMs and left reminders on.",
+    "- Kept per answer: energy, caseload, boundaries, whether you'd like a consultation "
+    "(and whether to share your name for it), your optional note and who may see it, and "
+    "when you answered.\n"
+    "- At close: the week's counts, with no names, for the summary and the chart.\n"
+    "- No list of who did not answer is kept. At most one reminder, only if you opted in "
+    "to check-in DMs and left reminders on.",
+)
+
+CHECKIN_AUDIENCE = PrivacySection(
+    "Who sees your check-in",
+    f"- The channel summary: counts only; with fewer than {MIN_RESPONSES} answers, only "
+    "how many answered.\n"
+    "- Names: only of those who asked for a consultation and chose to share their name.\n"
+    "- Your note, as you choose before it is shared. Only me: nobody else. Moderators: the "
+    "moderators, with your name. The group: quoted in the summary without your name, "
+    f"only if at least {MIN_RESPONSES} answered.\n"
+    "- Moderators see the same summary as everyone, a chart of the weekly counts, and "
+    "the notes addressed to them.",
 )

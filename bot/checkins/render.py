@@ -15,6 +15,7 @@ from bot.checkins.answers import BOUNDARIES, CASELOADS, ENERGY_LEVELS
 from bot.checkins.schedule import parse_period
 from bot.checkins.store import Round
 from bot.checkins.summary import MIN_RESPONSES, CheckinSummary, Comparison, ModeratorNote
+from bot.text import plain
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -27,7 +28,6 @@ CONTENT_LIMIT = 2000
 MAX_NOTE_PAGES = 2
 _NOTES_PER_PAGE_BUDGET = 3900  # under the description limit, leaving room for the heading
 _BAR = "█"
-_ZERO_WIDTH_SPACE = "\u200b"
 _CASELOAD_LABELS = {
     "light": "Light",
     "manageable": "Manageable",
@@ -101,11 +101,6 @@ def week_label(period: str) -> str:
 def discord_time(instant: datetime, style: str = "F") -> str:
     """A Discord timestamp, shown to each viewer in their own zone."""
     return f"<t:{int(instant.timestamp())}:{style}>"
-
-
-def plain(text: str) -> str:
-    """User text made unable to mention anyone or break out of its quote."""
-    return text.replace("@", "@" + _ZERO_WIDTH_SPACE).replace("<#", "<" + _ZERO_WIDTH_SPACE + "#")
 
 
 def round_open_page(checkin: Round, responses: int | None = None) -> Page:
@@ -203,6 +198,8 @@ def _headline(summary: CheckinSummary) -> str:
             f" Fewer than {MIN_RESPONSES} people answered, so only the number is shown "
             "to keep answers from being traced to anyone."
         )
+        if summary.held_back_notes:
+            text += " Notes written for the group are held back for the same reason."
     return text
 
 

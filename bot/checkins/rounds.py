@@ -210,6 +210,10 @@ class CheckinService:
         """One round by id (buttons and DMs carry it)."""
         return await store.get_round(self.db, round_id)
 
+    async def responses_so_far(self, round_id: int) -> int:
+        """How many have answered the round so far (a count, to tell a note's author)."""
+        return await store.response_count(self.db, round_id)
+
     async def member_answer(self, round_id: int, user_id: int) -> Answer | None:
         """A member's own answer, to prefill their form."""
         return await store.member_answer(self.db, round_id, user_id)
@@ -303,10 +307,11 @@ class CheckinService:
         """The round's summary, compared with last week's round when there was one."""
         answers = await store.round_answers(self.db, checkin.id)
         previous = await store.previous_round(self.db, checkin.group_id, checkin.period)
-        previous_answers = None
+        counts = None
         if previous is not None and previous.period == previous_period(checkin.period):
-            previous_answers = await store.round_answers(self.db, previous.id)
-        return summarize(checkin.period, answers, previous_answers)
+            # Stored at its close: a member's later erasure does not change last week's figures.
+            counts = await store.round_counts(self.db, previous.id)
+        return summarize(checkin.period, answers, counts)
 
     # --- internals -------------------------------------------------------------------
 

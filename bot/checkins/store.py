@@ -14,6 +14,7 @@ import aiosqlite
 
 from bot.checkins.answers import Answer, AnswerInput, Boundaries, Caseload, Visibility
 from bot.checkins.schedule import CheckinSchedule, RoundWindow
+from bot.checkins.summary import RoundCounts
 from bot.db import Database, Sql
 from bot.errors import UserError
 from bot.members.personal_data import REGISTRY
@@ -485,6 +486,12 @@ async def latest_round(sql: Sql, group_id: int) -> Round | None:
     return _round(row) if row is not None else None
 
 
+async def response_count(sql: Sql, round_id: int) -> int:
+    """How many have answered a round so far (a number only, never who)."""
+    row = await sql.fetchone("SELECT COUNT(*) FROM checkin_answers WHERE round_id = ?", (round_id,))
+    return int(row[0]) if row is not None else 0
+
+
 async def answered_user_ids(sql: Sql, round_id: int) -> set[int]:
     """Who answered a round; used only in memory, to leave them out of the reminder."""
     rows = await sql.fetchall("SELECT user_id FROM checkin_answers WHERE round_id = ?", (round_id,))
@@ -492,6 +499,12 @@ async def answered_user_ids(sql: Sql, round_id: int) -> set[int]:
 
 
 # --- history ---------------------------------------------------------------------------
+
+COUNTS_QUERY = """
+SELECT responses, energy_1, energy_2, energy_3, energy_4, energy_5,
+       light, manageable, heavy, overwhelming, boundaries_yes, boundaries_mostly, boundaries_no
+FROM checkin_round_counts WHERE round_id = ?
+"""
 
 HISTORY_QUERY = """
 SELECT r.period, c.responses, c.energy_1, c.energy_2, c.energy_3, c.energy_4, c.energy_5,
@@ -506,13 +519,43 @@ async def record_counts(sql: Sql, round_id: int) -> None:
     """Store a closing round's counts for the history chart (call in the closing transaction)."""
     await sql.execute(
         "INSERT INTO checkin_round_counts (round_id, responses, energy_1, energy_2, energy_3, "
-        "energy_4, energy_5, light, manageable, heavy, overwhelming) "
+        "energy_4, energy_5, light, manageable, heavy, overwhelming, boundaries_yes, "
+        "boundaries_mostly, boundaries_no) "
         "SELECT ?, COUNT(*), TOTAL(energy = 1), TOTAL(energy = 2), TOTAL(energy = 3), "
         "TOTAL(energy = 4), TOTAL(energy = 5), TOTAL(caseload = 'light'), "
         "TOTAL(caseload = 'manageable'), TOTAL(caseload = 'heavy'), "
-        "TOTAL(caseload = 'overwhelming') FROM checkin_answers WHERE round_id = ? "
-        "ON CONFLICT (round_id) DO NOTHING",
+        "TOTAL(caseload = 'overwhelming'), TOTAL(boundaries = 'yes'), "
+        "TOTAL(boundaries = 'mostly'), TOTAL(boundaries = 'no') "
+        "FROM checkin_answers WHERE round_id = ? ON CONFLICT (round_id) DO NOTHING",
         (round_id, round_id),
+    )
+
+
+async def round_counts(sql: Sql, round_id: int) -> RoundCounts | None:
+    """A closed round's counts as stored at close (None before close)."""
+    row = await sql.fetchone(COUNTS_QUERY, (round_id,))
+    if row is None:
+        return None
+    return RoundCounts(
+        responses=int(row["responses"]),
+        energy=(
+            int(row["energy_1"]),
+            int(row["energy_2"]),
+            int(row["energy_3"]),
+            int(row["energy_4"]),
+            int(row["energy_5"]),
+        ),
+        caseload=(
+            int(row["light"]),
+            int(row["manageable"]),
+            int(row["heavy"]),
+            int(row["overwhelming"]),
+        ),
+        boundaries=(
+            int(row["boundaries_yes"]),
+            int(row["boundaries_mostly"]),
+            int(row["boundaries_no"]),
+        ),
     )
 
 

@@ -6,11 +6,10 @@ from bot.privacy import PrivacySection
 
 MEMBERS_PRIVACY = PrivacySection(
     "Your settings and DMs",
-    "Per group: your time zone, working days and hours, away dates, which DMs you opted in "
-    "to, and whether you want reminders. Per DM: what kind it was, when it was due and what "
-    "happened (sent, held for your hours, skipped while away); the DM channel id, so the "
-    "bot can reach you; and whether your DMs were closed, until you next use a command. "
-    "No DM is sent outside your working hours or while you are away. /me export gives you "
-    "all of it as a file; /me forget erases everything linked to you. Anonymous pulse "
-    "answers are linked to no one, so they can be neither found nor erased.",
+    "- Per group: your time zone, working days and hours, away dates, which DMs you opted "
+    "in to, and whether you want reminders.\n"
+    "- Per DM: its kind, when it was due and what happened (sent, held for your hours, "
+    "skipped while away); the DM channel id, so the bot can reach you; whether your DMs "
+    "were closed, until you next use a command.\n"
+    "- No DM is sent outside your working hours or while you are away.",
 )

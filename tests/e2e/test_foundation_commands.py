@@ -44,7 +44,9 @@ async def test_privacy_is_ephemeral_and_complete(
     text = result.message.embed_text()
     for phrase in ("What it stores", "What it never stores", "Who sees what", "How long", "988"):
         assert phrase in text
-    assert "at least 5 people" in text
+    assert "with fewer than 3 answers, only how many answered" in text
+    assert "Moderators: the moderators, with your name" in text
+    assert "exactly what moderators see" not in text
     assert not [m for m in server.actor(ben).sees(group.home_channel_id) if "Who sees" in m.text]
     assert "group_id" not in text
 
@@ -62,7 +64,7 @@ async def test_privacy_reflects_the_group_settings(
     assert result.message is not None
     text = result.message.embed_text()
     assert "30 days (this group's setting)" in text
-    assert "at least 7 people" in text
+    assert "7" not in text  # the pulse's threshold: no pulse yet, so /privacy promises none
 
 
 async def test_moderator_sees_and_changes_settings(

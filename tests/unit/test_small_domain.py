@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,8 @@ from bot.clock import SystemClock, VirtualClock
 from bot.errors import UserError
 from bot.groups import Group
 from bot.moderation import ADMINISTRATOR, MANAGE_GUILD, is_moderator, refusal
-from bot.privacy import INTRO, TITLE, privacy_statement
+from bot.checkins.summary import MIN_RESPONSES
+from bot.privacy import INTRO, TITLE, capability_sections, privacy_statement
 from bot.scheduling import DueSteps
 from bot.timezones import parse_zone, search_zones
 
@@ -79,16 +81,35 @@ def make_group(retention: int = 45, k: int = 6) -> Group:
 
 
 def test_privacy_statement_uses_the_group_settings_and_fits_an_embed() -> None:
-    sections = privacy_statement(make_group(), "Call 988.")
+    sections = privacy_statement(make_group(), "Call 988.", capability_sections())
     text = "\n".join(f"{s.title}\n{s.body}" for s in sections)
     assert "45 days" in text
-    assert "at least 6 people" in text
     assert "Call 988." in text
     assert "never" in text.lower()
     total = len(TITLE) + len(INTRO) + sum(len(s.title) + len(s.body) for s in sections)
     assert total <= 6000
     assert len(sections) <= 25
     assert all(len(s.body) <= 1024 for s in sections)
+
+
+@pytest.mark.parametrize(("retention", "k"), [(90, 5), (45, 6), (7, 3), (365, 12)])
+def test_privacy_statement_numbers_come_from_the_settings(retention: int, k: int) -> None:
+    """Every number /privacy states is a setting or a constant the code really uses."""
+    sections = privacy_statement(make_group(retention, k), "support", capability_sections())
+    text = "\n".join(f"{s.title}\n{s.body}" for s in sections)
+    assert set(re.findall(r"[0-9]+", text)) == {str(MIN_RESPONSES), str(retention)}
+    assert f"fewer than {MIN_RESPONSES} answers" in text
+    assert f"{retention} days (this group's setting)" in text
+    # Only the anonymous pulse may promise that members see what moderators see.
+    assert "exactly what moderators see" not in text
+    outside = privacy_statement(None, "support", capability_sections())
+    assert set(re.findall(r"[0-9]+", "".join(s.body for s in outside))) == {str(MIN_RESPONSES)}
+
+
+def test_privacy_statement_says_who_reads_a_note_and_with_whose_name() -> None:
+    text = "\n".join(s.body for s in privacy_statement(None, "", capability_sections()))
+    assert "Moderators: the moderators, with your name" in text
+    assert "The group: quoted in the summary without your name" in text
 
 
 def test_privacy_statement_outside_a_group_still_answers() -> None:
