@@ -18,6 +18,7 @@ from bot.config import GroupDefaults
 from bot.db import Database
 from bot.errors import UserError
 from bot.groups import ensure_group
+from bot.members.personal_data import forget_member
 from bot.members.preferences import set_dm_opt_in, set_reminders
 from bot.scheduling import DueSteps
 
@@ -265,6 +266,33 @@ async def test_comparison_with_last_week(world: World) -> None:
     assert first.previous is None
     assert second.previous is not None
     assert second.previous.energy_median == 2
+
+
+async def test_last_weeks_figures_do_not_change_when_a_member_forgets(world: World) -> None:
+    """The group never sees two different figures for the same week."""
+    await world.tick(OPENS)
+    first_round = world.publisher.opened[-1]
+    tired = AnswerInput(1, "overwhelming", "no", False)
+    await world.service.answer(first_round.id, 7, tired, OPENS)
+    for user_id in range(3):
+        await world.service.answer(
+            first_round.id, user_id, AnswerInput(4, "light", "yes", False), OPENS
+        )
+    await world.tick(CLOSES)
+    first = world.publisher.summaries[-1][1].this_week
+    assert first is not None
+
+    assert (await forget_member(world.db, 7))["checkin_answers"] == 1
+    second_open = OPENS + timedelta(weeks=1)
+    await world.tick(second_open)
+    checkin = world.publisher.opened[-1]
+    for user_id in range(3):
+        await world.service.answer(checkin.id, user_id, form(3), second_open)
+    await world.tick(second_open + timedelta(hours=48))
+    second = world.publisher.summaries[-1][1]
+    assert second.previous == first
+    assert (second.previous.responses, second.previous.heavy_or_overwhelming) == (4, 1)
+    assert second.previous.boundaries_kept == 3
 
 
 async def test_a_zone_change_moves_the_next_open(world: World) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +18,7 @@ from bot.errors import UserError
 from bot.groups import ensure_group
 from bot.members.personal_data import export_member, forget_member, unregistered_columns
 from bot.members.retention import purge_expired_text
+from bot.migrations import default_migrations_dir, migrate
 
 GUILD, CHANNEL = 111, 222
 WEEKLY = CheckinSchedule("America/New_York", 0, time(9, 0), 48)
@@ -146,3 +149,42 @@ def test_a_new_or_edited_note_starts_private() -> None:
     assert carried_visibility(earlier, "edited") == "only_me"
     assert carried_visibility(None, "new") == "only_me"
     assert carried_visibility(earlier, None) == "only_me"
+
+
+async def test_rounds_closed_before_the_boundaries_counts_get_them_from_their_answers(
+    tmp_path: Path, clock: VirtualClock
+) -> None:
+    """The migration that stores boundaries counts fills them in for rounds already closed."""
+    folder = tmp_path / "migrations"
+    shutil.copytree(default_migrations_dir(), folder)
+    adding = next(folder.glob("*_checkin_privacy.sql"))
+    later = sorted(p for p in folder.glob("*.sql") if p.name >= adding.name)
+    held = {p: p.read_text(encoding="utf-8") for p in later}
+    for path in later:
+        path.unlink()
+    db = await Database.open(tmp_path / "old.db")
+    try:
+        await migrate(db, clock, folder)
+        await db.execute("INSERT INTO groups (id, guild_id, created_at) VALUES (1, 1, 'x')")
+        await db.execute(
+            "INSERT INTO checkin_rounds (id, group_id, period, channel_id, opens_at, closes_at, "
+            "reminder_due_at, status) VALUES (1, 1, '2026-W10', 5, 'a', 'b', 'a', 'closed')"
+        )
+        for user_id, boundaries in enumerate(("yes", "mostly", "mostly", "no")):
+            await db.execute(
+                "INSERT INTO checkin_answers (round_id, group_id, user_id, energy, caseload, "
+                "boundaries, wants_consult, answered_at) VALUES (1, 1, ?, 3, 'light', ?, 0, 'a')",
+                (user_id, boundaries),
+            )
+        await db.execute(
+            "INSERT INTO checkin_round_counts VALUES (1, 4, 0, 0, 4, 0, 0, 4, 0, 0, 0)"
+        )
+        for path, text in held.items():
+            path.write_text(text, encoding="utf-8")
+        await migrate(db, clock, folder)
+        counts = await store.round_counts(db, 1)
+        assert counts is not None
+        assert counts.boundaries == (1, 2, 1)
+        assert counts.responses == 4
+    finally:
+        await db.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from statistics import median
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -20,7 +21,7 @@ from bot.checkins.render import (
     round_open_page,
 )
 from bot.checkins.store import Round
-from bot.checkins.summary import moderator_notes, summarize
+from bot.checkins.summary import RoundCounts, median_of_counts, moderator_notes, summarize
 
 T0 = datetime(2026, 3, 2, 14, tzinfo=UTC)
 
@@ -50,6 +51,16 @@ def answer(
     )
 
 
+def counts_of(answers: list[Answer]) -> RoundCounts:
+    """What the close stores for `answers`."""
+    e = [sum(a.energy == level for a in answers) for level in range(1, 6)]
+    c = [sum(a.caseload == option for a in answers) for option in CASELOADS]
+    b = [sum(a.boundaries == option for a in answers) for option in BOUNDARIES]
+    return RoundCounts(
+        len(answers), (e[0], e[1], e[2], e[3], e[4]), (c[0], c[1], c[2], c[3]), (b[0], b[1], b[2])
+    )
+
+
 def public_text(rendered: RenderedSummary) -> str:
     parts = [rendered.attachment_text or ""]
     for page in rendered.pages:
@@ -68,7 +79,7 @@ def test_a_typical_week() -> None:
         answer(4, 5, "light", "yes", note="just me", visibility="only_me"),
     ]
     last_week = [answer(10 + i, 2, "heavy") for i in range(3)]
-    summary = summarize("2026-W10", answers, last_week)
+    summary = summarize("2026-W10", answers, counts_of(last_week))
     spread = summary.distributions
     assert spread is not None
     assert summary.responses == 4
@@ -95,7 +106,7 @@ def test_a_typical_week() -> None:
 
 def test_fewer_than_three_responses_show_only_the_count() -> None:
     answers = [answer(1, 1, "overwhelming", consult=True), answer(2, 5, "light")]
-    summary = summarize("2026-W10", answers, [answer(9) for _ in range(5)])
+    summary = summarize("2026-W10", answers, counts_of([answer(9) for _ in range(5)]))
     assert summary.suppressed
     assert summary.previous is None
     text = public_text(render_summary(summary))
@@ -105,8 +116,41 @@ def test_fewer_than_three_responses_show_only_the_count() -> None:
         assert hidden not in text
 
 
+def test_a_group_note_is_held_back_when_fewer_than_three_answered() -> None:
+    lone = answer(4, consult=True, share=True, note="GROUP-NOTE rough week", visibility="group")
+    summary = summarize("2026-W10", [lone])
+    assert summary.shared_notes == ()
+    assert summary.held_back_notes == 1
+    rendered = render_summary(summary)
+    text = public_text(rendered)
+    assert "GROUP-NOTE" not in text
+    assert "Notes written for the group are held back" in text
+    assert "Would like a peer consultation: <@4>." in text  # a name shared by choice
+    assert len(rendered.pages) == 1
+    quiet = public_text(render_summary(summarize("2026-W10", [answer(4)])))
+    assert "held back" not in quiet
+
+
+def test_last_weeks_figures_are_the_stored_counts() -> None:
+    stored = RoundCounts(4, (1, 1, 0, 1, 1), (0, 1, 2, 1), (1, 2, 1))
+    summary = summarize("2026-W10", [answer(i) for i in range(3)], stored)
+    assert summary.previous is not None
+    assert (summary.previous.responses, summary.previous.energy_median) == (4, 3)
+    assert summary.previous.heavy_or_overwhelming == 3
+    assert summary.previous.boundaries_kept == 3
+    text = public_text(render_summary(summary))
+    assert "heavy or overwhelming caseload 3 of 4 → 0 of 3" in text
+
+
+@given(st.dictionaries(st.integers(1, 5), st.integers(0, 40)))
+def test_median_of_counts_is_the_median_of_the_answers(counts: dict[int, int]) -> None:
+    values = [value for value, count in counts.items() for _ in range(count)]
+    expected = float(median(values)) if values else 0.0
+    assert median_of_counts(counts) == expected
+
+
 def test_no_comparison_when_last_week_had_fewer_than_three() -> None:
-    summary = summarize("2026-W10", [answer(i) for i in range(5)], [answer(9)])
+    summary = summarize("2026-W10", [answer(i) for i in range(5)], counts_of([answer(9)]))
     assert summary.previous is None
     assert "Compared with last week" not in public_text(render_summary(summary))
 
@@ -207,7 +251,7 @@ ANSWERS = answers()
 @given(ANSWERS, st.one_of(st.none(), ANSWERS))
 @settings(max_examples=200, deadline=None)
 def test_summary_properties(answers: list[Answer], previous: list[Answer] | None) -> None:
-    summary = summarize("2026-W10", answers, previous)
+    summary = summarize("2026-W10", answers, counts_of(previous) if previous is not None else None)
     n = len(answers)
     assert summary.responses == n
     if n < 3:
@@ -227,7 +271,14 @@ def test_summary_properties(answers: list[Answer], previous: list[Answer] | None
     sharing = {a.user_id for a in answers if a.wants_consult and a.share_consult_name}
     assert set(summary.consult_names) == sharing
     group_notes = [a.note for a in answers if a.note and a.note_visibility == "group"]
-    assert sorted(summary.shared_notes) == sorted(group_notes)
+    if n < 3:  # a note "without your name" is attributable when one or two answered
+        assert summary.shared_notes == ()
+        assert summary.held_back_notes == len(group_notes)
+    else:
+        assert sorted(summary.shared_notes) == sorted(group_notes)
+        assert summary.held_back_notes == 0
+    if previous is not None and len(previous) >= 3 and n >= 3:
+        assert summary.previous == summarize("x", previous).this_week
 
     rendered = render_summary(summary)
     for page in rendered.pages:
@@ -236,7 +287,7 @@ def test_summary_properties(answers: list[Answer], previous: list[Answer] | None
     assert len(rendered.pages) <= 3
     text = public_text(rendered)
     for a in answers:
-        if a.note and a.note_visibility != "group":
+        if a.note and (a.note_visibility != "group" or n < 3):
             assert f"~note{a.user_id}~" not in text
         if a.wants_consult and not a.share_consult_name:
             assert f"<@{a.user_id}>" not in text

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.checkins.summary import MIN_RESPONSES
 from bot.clock import SystemClock, VirtualClock
 from bot.errors import UserError
 from bot.groups import Group
 from bot.moderation import ADMINISTRATOR, MANAGE_GUILD, is_moderator, refusal
-from bot.checkins.summary import MIN_RESPONSES
 from bot.privacy import INTRO, TITLE, capability_sections, privacy_statement
 from bot.scheduling import DueSteps
 from bot.timezones import parse_zone, search_zones
