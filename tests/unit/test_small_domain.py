@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.checkins.summary import MIN_RESPONSES
 from bot.clock import SystemClock, VirtualClock
+from bot.config import GroupDefaults
 from bot.errors import UserError
 from bot.groups import Group
 from bot.moderation import ADMINISTRATOR, MANAGE_GUILD, is_moderator, refusal
@@ -104,6 +106,16 @@ def test_privacy_statement_numbers_come_from_the_settings(retention: int, k: int
     assert "exactly what moderators see" not in text
     outside = privacy_statement(None, "support", capability_sections())
     assert set(re.findall(r"[0-9]+", "".join(s.body for s in outside))) == {str(MIN_RESPONSES)}
+
+
+def test_readme_privacy_numbers_come_from_the_settings() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Privacy in short", 1)[1].split("\n## ", 1)[0]
+    retention = GroupDefaults().retention_days
+    assert set(re.findall(r"[0-9]+", section)) == {str(MIN_RESPONSES), str(retention)}
+    flowing = " ".join(section.split())
+    assert "*with the author's name*" in flowing
+    assert "*without the author's name*" in flowing
 
 
 def test_privacy_statement_says_who_reads_a_note_and_with_whose_name() -> None:
