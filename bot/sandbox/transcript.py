@@ -184,6 +184,8 @@ def _relative(when: datetime, now: datetime) -> str:
 
 # --- Markdown (a small subset of Discord's) ----------------------------------------
 
+_ESCAPED = re.compile(r"\\([^\w\s])")
+_AUTOLINK = re.compile(r"&lt;(https?://[^\s<>]+?)&gt;")
 _CODE_BLOCK = re.compile(r"```(?:[\w+-]*\n)?(.*?)```", re.DOTALL)
 _INLINE_CODE = re.compile(r"`([^`\n]+)`")
 _TIMESTAMP = re.compile(r"&lt;t:(-?\d{1,13})(?::([tTdDfFR]))?&gt;")
@@ -227,6 +229,8 @@ def _markdown(
         return f"\x00{len(stash) - 1}\x00"
 
     text = text.replace("\x00", "")
+    # As in Discord, a backslash shows the next punctuation character as itself.
+    text = _ESCAPED.sub(lambda m: keep(html.escape(m[1])), text)
     text = _CODE_BLOCK.sub(lambda m: keep(f"<pre><code>{html.escape(m[1])}</code></pre>"), text)
     text = _INLINE_CODE.sub(lambda m: keep(f"<code>{html.escape(m[1])}</code>"), text)
     text = html.escape(text)
@@ -235,6 +239,7 @@ def _markdown(
         lambda kind, snowflake: f'<span class="mention">{_MENTION_PREFIX[kind]}{snowflake}</span>'
     )
     text = _MENTION.sub(lambda m: keep(show(m[1], int(m[2]))), text)
+    text = _AUTOLINK.sub(lambda m: keep(f'<a href="{m[1]}">{m[1]}</a>'), text)
     text = _LINK.sub(lambda m: keep(f'<a href="{m[2]}">{m[1]}</a>'), text)
     lines = [_line(line) for line in text.split("\n")]
     rendered = "".join(lines)

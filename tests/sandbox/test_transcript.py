@@ -25,6 +25,7 @@ from bot.sandbox.transcript import (
     TranscriptTimeline,
     render_transcript,
 )
+from bot.text import plain
 
 NOW = datetime(2025, 3, 29, 12, 0, tzinfo=UTC)
 EVIL = '<script>alert("x")</script>'
@@ -317,6 +318,18 @@ def test_markdown_is_applied_after_escaping() -> None:
     assert "<s>s</s>" in page
     assert "<code>&lt;i&gt;</code>" in page
     assert re.search(r"line1</div><div[^>]*>line2", page)
+
+
+def test_escaped_member_text_reads_as_typed() -> None:
+    """A note made plain shows as its author typed it: no heading, masked link or code."""
+    note = "# Moderator notice\n[Verify your account](https://evil.example/login)\n```"
+    page = render(msg(plain(note)))
+    assert 'class="h1"' not in page
+    assert "<pre>" not in page
+    assert "\\" not in page
+    assert "# Moderator notice" in page
+    assert '[Verify your account](<a href="https://evil.example/login)">' in page
+    assert "```" in page
 
 
 def test_code_blocks_keep_their_text_literal() -> None:
