@@ -65,17 +65,20 @@ VISIBILITY_LABELS: dict[Visibility, str] = {
     "group": "The group",
 }
 # Who will read a note, and whether with its author's name: said before each choice.
-VISIBILITY_WHO: dict[Visibility, tuple[str, str]] = {
-    "only_me": ("only you", "nobody else sees it, and it is never posted"),
+VISIBILITY_WHO: dict[Visibility, str] = {
+    "only_me": "only you",
+    "moderators": "the moderators, with your name",
+    "group": "the group, without your name",
+}
+VISIBILITY_CHOICES: dict[Visibility, str] = {
+    "only_me": "nobody else reads it, and it is never posted.",
     "moderators": (
-        "the moderators, with your name",
-        "those with Manage Server or the group's moderator role read it with /checkin notes; "
-        "it is never posted in the channel",
+        "the moderators (Manage Server or the group's moderator role) read it **with your "
+        "name** in /checkin notes; it is never posted."
     ),
     "group": (
-        "the group, without your name",
-        "it is quoted in the channel summary at close, "
-        f"but only if at least {MIN_RESPONSES} people answered",
+        "quoted in the channel summary at close **without your name**, only if at least "
+        f"{MIN_RESPONSES} people answered."
     ),
 }
 NOTE_HINT = "No client-identifying details: no names, birth dates or contact details."
@@ -330,8 +333,7 @@ async def save_and_confirm(
 
 def note_status(visibility: Visibility, responses: int) -> str:
     """Who may see the note now and whether with the author's name (`responses` so far)."""
-    who, detail = VISIBILITY_WHO[visibility]
-    text = f"Your note can be seen by **{who}**: {detail}."
+    text = f"Your note can be seen by **{VISIBILITY_WHO[visibility]}**."
     if visibility == "group" and responses < MIN_RESPONSES:
         text += (
             f" So far fewer than {MIN_RESPONSES} people have answered; if that is still so "
@@ -343,9 +345,10 @@ def note_status(visibility: Visibility, responses: int) -> str:
 def visibility_choices() -> str:
     """Each choice with exactly who would read the note, shown before the author picks one."""
     lines = ["Choose who may see it with the buttons below:"]
-    for visibility, label in VISIBILITY_LABELS.items():
-        who, detail = VISIBILITY_WHO[visibility]
-        lines.append(f"- **{label}**: {who}; {detail}.")
+    lines += [
+        f"- **{label}**: {VISIBILITY_CHOICES[visibility]}"
+        for visibility, label in VISIBILITY_LABELS.items()
+    ]
     return "\n".join(lines)
 
 

@@ -37,9 +37,11 @@ async def test_a_lone_group_note_is_held_back_and_its_author_told(
     )
     assert saved.message is not None
     # Before choosing, each choice says who reads the note and whether with her name.
-    assert "**Moderators**: the moderators, with your name" in saved.message.content
-    assert "**The group**: the group, without your name" in saved.message.content
-    assert "only if at least 3 people answered" in saved.message.content
+    content = saved.message.content
+    assert "**Moderators**: the moderators (Manage Server" in content
+    assert "read it **with your name** in /checkin notes" in content
+    assert "**The group**: quoted in the channel summary at close **without your name**" in content
+    assert "only if at least 3 people answered" in content
     chosen = await server.actor(dev).click(saved.message.id, label="The group")
     assert chosen.message is not None
     assert "**the group, without your name**" in chosen.message.content
