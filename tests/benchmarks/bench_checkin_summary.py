@@ -151,7 +151,7 @@ async def main(repeat: int) -> None:
             async def summary() -> object:
                 answers_now = await store.round_answers(db, latest.id)
                 previous = await store.previous_round(db, TARGET_GROUP, latest.period)
-                before = await store.round_answers(db, previous.id) if previous else None
+                before = await store.round_counts(db, previous.id) if previous else None
                 return summarize(latest.period, answers_now, before)
 
             async def chart_data_260() -> object:
