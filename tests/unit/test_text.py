@@ -7,6 +7,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.checkins.answers import NoteMayIdentifyClientError
+from bot.confidentiality import IdentifierFlag
 from bot.text import ZERO_WIDTH_SPACE, plain
 
 # Characters Discord formats wherever they stand, and those it formats at a line's start.
@@ -125,3 +127,9 @@ def test_mentions_are_neutral() -> None:
 def test_ordinary_text_is_unchanged() -> None:
     note = "Long week: 3 cancellations, but the group session (Tuesday) helped. Thanks!"
     assert plain(note) == note
+
+
+def test_a_flagged_note_quotes_its_spans_as_plain_text() -> None:
+    flag = IdentifierFlag(0, 17, "**a_b@example.org**", "an email address")
+    message = str(NoteMayIdentifyClientError([flag]))
+    assert "“\\*\\*a\\_b@example.org\\*\\*”" in message
