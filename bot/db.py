@@ -67,8 +67,8 @@ class Database:
     SQLite allows one writer at a time anyway; serialising here keeps a transaction
     opened by one task from seeing (or being broken by) another task's statements.
     A plain SELECT through `fetchone`/`fetchall` reads committed data on the read-only
-    connection, so it never queues behind a write waiting for the lock. A write that waits past the busy timeout
-    raises `DatabaseBusyError` (rolled back: nothing of it was saved).
+    connection, so it never queues behind a write waiting for the lock. A write that
+    waits past the busy timeout raises `DatabaseBusyError` (rolled back: nothing saved).
     """
 
     def __init__(

@@ -13,7 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 import cogs
-from bot.app import interaction_errors
+from bot.app import interaction_errors, replies
 from bot.app.dm_transport import DiscordDmTransport, DmRenderers
 from bot.clock import Clock
 from bot.config import Settings
@@ -115,6 +115,10 @@ class PeerPulseBot(commands.Bot):
         if self._ticker is not None:
             self._ticker.shutdown()
         await super().close()
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Make sure every command, button and form is acknowledged within Discord's 3 s."""
+        replies.guard(interaction)
 
     async def _on_app_command_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
