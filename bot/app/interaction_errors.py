@@ -58,6 +58,7 @@ async def report(interaction: discord.Interaction, error: BaseException) -> None
     all: it is logged once, as a warning with ids only, and not answered a second time.
     """
     if expired(error):
+        replies.abandon(interaction)
         log.warning(
             "interaction %s expired before it was answered (guild %s, user %s)",
             interaction.id,

@@ -59,7 +59,10 @@ def guard(interaction: discord.Interaction[Any], *, grace: float = GRACE_SECONDS
 async def _defer_later(interaction: discord.Interaction[Any], grace: float) -> None:
     try:
         await asyncio.sleep(grace)
-        async with _locks[interaction.id]:
+        lock = _locks.get(interaction.id)
+        if lock is None:
+            return  # abandoned: it expired before anyone could answer it
+        async with lock:
             if interaction.response.is_done():
                 return
             try:
@@ -77,6 +80,11 @@ async def _defer_later(interaction: discord.Interaction[Any], grace: float) -> N
                 log.info("acknowledged slow interaction %s before answering", interaction.id)
     finally:
         _locks.pop(interaction.id, None)
+
+
+def abandon(interaction: discord.Interaction[Any]) -> None:
+    """Stop guarding an interaction that can no longer be answered (it expired)."""
+    _locks.pop(interaction.id, None)
 
 
 def _updates_in_place(interaction: discord.Interaction[Any]) -> bool:
