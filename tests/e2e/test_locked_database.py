@@ -10,6 +10,7 @@ honest: saved and said so, or "not saved, try again" with the member's note give
 from __future__ import annotations
 
 import asyncio
+import math
 import sqlite3
 import threading
 import time
@@ -23,7 +24,7 @@ from checkin_steps import TUESDAY_9, advance_to, count, set_up
 from bot.clock import VirtualClock
 from bot.config import DatabaseSettings
 from bot.sandbox import SandboxServer
-from bot.sandbox.actors import InteractionResult
+from bot.sandbox.actors import InteractionResult, InteractionTimeoutError
 from bot.sandbox.chapters.checkins import ANSWER, checkin_posts
 from bot.sandbox.demo import DemoGroup
 from bot.sandbox.running_bot import RunningBot, sandbox_settings, start_bot
@@ -61,10 +62,16 @@ async def write_lock_held(path: Path, seconds: float) -> AsyncIterator[asyncio.T
 async def acknowledged(
     start: Callable[[], Awaitable[InteractionResult]],
 ) -> tuple[InteractionResult, float]:
-    """Start an interaction and time its first answer (the sandbox refuses one after 3 s)."""
+    """Start an interaction and time its first answer (the sandbox refuses one after 3 s).
+
+    Never answered (the sandbox refused a late answer with 10062) counts as infinitely late.
+    """
     began = time.monotonic()
     result = await start()
-    await result.answered(timeout=DEADLINE + 2)
+    try:
+        await result.answered(timeout=DEADLINE + 2)
+    except InteractionTimeoutError:
+        return result, math.inf
     return result, time.monotonic() - began
 
 
