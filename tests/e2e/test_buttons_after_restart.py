@@ -147,3 +147,37 @@ async def test_forget_erases_an_answer_held_for_a_flagged_note(
     assert asked.message is not None
     await server.actor(ana).click(asked.message.id, label="Erase everything")
     assert await count(peerpulse, "SELECT COUNT(*) FROM checkin_pending") == 0
+
+
+async def test_a_button_from_an_older_version_answers_with_a_plain_sentence(
+    server: SandboxServer, group: DemoGroup, peerpulse: RunningBot
+) -> None:
+    """The old in-memory confirmation had a random custom_id that nothing claims any more."""
+    ana = server.actor(group.member_ids[0])
+    app = server.application
+    old = server.core.create_message(
+        channel_id=group.home_channel_id,
+        author_id=app.bot_user_id,
+        payload={
+            "content": "Erase everything?",
+            "components": [
+                {
+                    "type": 1,
+                    "components": [
+                        {
+                            "type": 2,
+                            "style": 4,
+                            "label": "Erase everything",
+                            "custom_id": "9f1c2e7a5b3d4c6e8f0a1b2c3d4e5f60",
+                        }
+                    ],
+                }
+            ],
+        },
+        ephemeral_to=ana.user_id,
+        application_id=app.id,
+    )
+    clicked = await ana.click(old.id, label="Erase everything")
+    assert clicked.message is not None
+    assert clicked.message.ephemeral
+    assert "This button no longer works" in clicked.message.content
