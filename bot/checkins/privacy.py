@@ -12,5 +12,7 @@ CHECKIN_PRIVACY = PrivacySection(
     "the number of responses when fewer than 3 answered), the names of those who chose to "
     "share them, and notes marked for the group. Notes for moderators go only to moderators; "
     "'only me' notes go to nobody. No list of who did not answer is kept, and you get at most "
-    "one reminder, only if you opted in to check-in DMs and left reminders on.",
+    "one reminder, only if you opted in to check-in DMs and left reminders on. "
+    "An answer whose note was flagged as possibly identifying a client waits, unsaved, "
+    "for at most an hour while you choose to edit it or save it as written.",
 )
