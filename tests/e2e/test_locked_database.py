@@ -78,19 +78,25 @@ async def acknowledged(
 async def use_everything_while_locked(
     server: SandboxServer, group: DemoGroup, running: RunningBot, path: Path, seconds: float
 ) -> dict[str, tuple[InteractionResult, float]]:
-    """Mira reads status, Ana reads /me show, Ben saves a zone, Chen submits the form."""
+    """Seven people act at once while another process holds the write lock.
+
+    Reads: Mira's /peerpulse status, Ana's /me show, Eve's /privacy, Chen opening the form.
+    Writes: Ben's /me timezone, Dev's /me hours, Chen's check-in with a note.
+    """
     mira = server.actor(group.moderator_id)
-    ana, ben, chen = (server.actor(u) for u in group.member_ids[:3])
+    ana, ben, chen, dev, eve = (server.actor(u) for u in group.member_ids)
     channel = group.home_channel_id
     await set_up(server, group)
     await advance_to(running, TUESDAY_9)
     [post] = checkin_posts(server, channel)
     async with write_lock_held(path, seconds):
-        opened = await chen.click(post.id, label=ANSWER)  # reads only: a modal at once
+        opened, opened_in = await acknowledged(lambda: chen.click(post.id, label=ANSWER))
         assert opened.modal is not None
+        modal = opened.modal
         results = await asyncio.gather(
             acknowledged(lambda: mira.slash("peerpulse status", channel_id=channel, wait=False)),
             acknowledged(lambda: ana.slash("me show", channel_id=channel, wait=False)),
+            acknowledged(lambda: eve.slash("privacy", channel_id=channel, wait=False)),
             acknowledged(
                 lambda: ben.slash(
                     "me timezone",
@@ -100,8 +106,16 @@ async def use_everything_while_locked(
                 )
             ),
             acknowledged(
+                lambda: dev.slash(
+                    "me hours",
+                    channel_id=channel,
+                    options={"days": "Mon-Thu", "start": "08:00", "end": "16:00"},
+                    wait=False,
+                )
+            ),
+            acknowledged(
                 lambda: chen.submit_modal(
-                    opened.modal,  # type: ignore[arg-type]
+                    modal,
                     {
                         "energy": "2",
                         "caseload": "heavy",
@@ -113,7 +127,8 @@ async def use_everything_while_locked(
                 )
             ),
         )
-    return dict(zip(("status", "show", "timezone", "form"), results, strict=True))
+    names = ("status", "show", "privacy", "timezone", "hours", "form")
+    return {"open form": (opened, opened_in), **dict(zip(names, results, strict=True))}
 
 
 def share_in_time(results: dict[str, tuple[InteractionResult, float]]) -> float:
@@ -140,6 +155,9 @@ async def test_a_held_write_lock_delays_answers_but_loses_nothing(
         zone = await results["timezone"][0].final(timeout=30)
         assert "Time zone saved" in zone.text
         assert "Europe/Lisbon" in zone.text
+        hours = await results["hours"][0].final(timeout=30)
+        assert "Working hours saved" in hours.text
+        assert "What peerpulse keeps" in (await results["privacy"][0].final()).text
         form = await results["form"][0].final(timeout=30)
         assert form.ephemeral
         assert "your check-in is saved" in form.content
@@ -155,11 +173,12 @@ async def test_a_lock_held_past_the_busy_timeout_says_not_saved_and_gives_the_no
     path = tmp_path / "peerpulse.db"
     settings = sandbox_settings(server, group.credentials.token, path)
     settings = settings.model_copy(
-        update={"database": DatabaseSettings(path=path, busy_timeout_ms=2000)}
+        update={"database": DatabaseSettings(path=path, busy_timeout_ms=1000)}
     )
     running = await start_bot(settings, clock)
     try:
-        results = await use_everything_while_locked(server, group, running, path, 5)
+        # Three writes queue, each waiting 1 s at most: all give up before the lock ends.
+        results = await use_everything_while_locked(server, group, running, path, 6)
         assert share_in_time(results) == 1.0
 
         zone = await results["timezone"][0].final(timeout=30)
@@ -167,17 +186,15 @@ async def test_a_lock_held_past_the_busy_timeout_says_not_saved_and_gives_the_no
         assert "database is busy" in zone.content
         assert "not saved" in zone.content
         assert "try it again" in zone.content
+        hours = await results["hours"][0].final(timeout=30)
+        assert "not saved" in hours.text
         form = await results["form"][0].final(timeout=30)
         assert form.ephemeral
         assert "**not saved**" in form.content
         assert "answer again" in form.content
         assert NOTE in form.text  # what Chen typed is given back to him
         assert await count(running, "SELECT COUNT(*) FROM checkin_answers") == 0
-        ben = group.member_ids[1]
-        assert (
-            await count(running, "SELECT COUNT(*) FROM member_preferences WHERE user_id = ?", ben)
-            == 0
-        )
+        assert await count(running, "SELECT COUNT(*) FROM member_preferences") == 0
         # The reads were never held up.
         assert "Your settings" in (await results["show"][0].final()).text
         assert "peerpulse status" in (await results["status"][0].final()).text
