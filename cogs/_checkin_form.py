@@ -360,9 +360,9 @@ NOT_SAVED = (
 )
 NOTE_GIVEN_BACK = " Your note is below, so you can copy it."
 HELD_EXPIRED = (
-    "I no longer hold this unsaved answer (unsaved answers are kept for an hour), so "
-    "nothing was saved. Your note is still shown in the message above: copy it, then "
-    "answer again with the check-in button."
+    "I no longer hold this unsaved answer (I keep one for an hour, or until you answer "
+    "again), so it was not saved. Your note is still shown in the message above: copy "
+    "it, then answer again with the check-in button."
 )
 FLAG_EDIT = "checkin:flag:edit:"
 FLAG_SAVE = "checkin:flag:save:"
@@ -418,6 +418,7 @@ class FlaggedNoteButton(
                 raise UserError("That check-in no longer exists. Use the latest check-in post.")
             if not checkin.accepts_answers(now):
                 raise UserError(CLOSED)
+            await require_member(context, interaction, checkin)
             await save_and_confirm(context, interaction, checkin, typed, identifiers_confirmed=True)
 
 

@@ -125,7 +125,7 @@ async def test_a_held_answer_expires_after_an_hour_with_a_plain_sentence(
     assert late.message is not None
     assert late.message.ephemeral
     assert "I no longer hold this unsaved answer" in late.message.content
-    assert "nothing was saved" in late.message.content
+    assert "it was not saved" in late.message.content
     # The warning with her note is still there to copy from.
     [kept] = [m for m in server.actor(ana).sees(post.channel_id) if m.id == flagged.message.id]
     assert "Maria" in kept.text
