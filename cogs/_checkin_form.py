@@ -371,7 +371,7 @@ replies.opens_modal(FLAG_EDIT)
 
 class FlaggedNoteButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"checkin:flag:(?P<action>edit|save):(?P<pending>[A-Za-z0-9_-]{1,40})",
+    template=r"checkin:flag:(?P<action>edit|save):(?P<pending>[0-9a-f]{1,40})",
 ):
     """Under a flagged note: edit it (the form reopens with everything typed) or save as written.
 

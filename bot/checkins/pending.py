@@ -29,7 +29,7 @@ async def hold(
     db: Database, round_id: int, user_id: int, answer: AnswerInput, now: datetime
 ) -> str:
     """Keep `answer` for its author's decision (replacing any earlier one); its random id."""
-    pending_id = secrets.token_urlsafe(12)
+    pending_id = secrets.token_hex(8)
     async with db.transaction() as tx:
         await tx.execute(
             "DELETE FROM checkin_pending WHERE round_id = ? AND user_id = ?", (round_id, user_id)
