@@ -58,7 +58,7 @@ class DatabaseSettings(_Section):
     """Where the SQLite database lives."""
 
     path: Path = Path("peerpulse.db")
-    busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
+    busy_timeout_ms: int = Field(default=15_000, ge=0, le=600_000)
 
 
 class LoggingSettings(_Section):

@@ -1,8 +1,16 @@
-"""The SQLite database: one aiosqlite connection, serialised access, explicit transactions."""
+"""The SQLite database: a writer connection (serialised, explicit transactions) and a reader.
+
+aiosqlite runs each connection on its own thread, so every statement on one connection
+waits for the one before it. A write waiting out another process's lock would hold up
+every read too; with WAL, a second, read-only connection reads the last committed state
+while a write waits, so `/peerpulse status` or `/me show` answer at once.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import re
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,6 +19,30 @@ from typing import Any, Protocol
 import aiosqlite
 
 Params = Sequence[Any] | dict[str, Any]
+# A statement the read-only connection can run; the reader's `query_only` refuses any
+# other, so a misrouted write fails loudly instead of quietly.
+_READ_ONLY = re.compile(r"\s*SELECT\b", re.IGNORECASE)
+
+
+class DatabaseBusyError(Exception):
+    """Another process held the database's write lock past the busy timeout; nothing was saved."""
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return int(code) & 0xFF in {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+    return "locked" in str(error) or "busy" in str(error)
+
+
+@asynccontextmanager
+async def _busy_as_error() -> AsyncIterator[None]:
+    try:
+        yield
+    except sqlite3.OperationalError as error:
+        if _is_busy(error):
+            raise DatabaseBusyError(str(error)) from error
+        raise
 
 
 class Sql(Protocol):
@@ -30,15 +62,25 @@ class Sql(Protocol):
 
 
 class Database:
-    """A single connection shared by the bot; every call is serialised by a lock.
+    """The bot's connections: writes serialised by a lock on one, reads on the other.
 
     SQLite allows one writer at a time anyway; serialising here keeps a transaction
     opened by one task from seeing (or being broken by) another task's statements.
+    A plain SELECT through `fetchone`/`fetchall` reads committed data on the read-only
+    connection, so it never queues behind a write waiting for the lock. A write that
+    waits past the busy timeout raises `DatabaseBusyError` (rolled back: nothing saved).
     """
 
-    def __init__(self, connection: aiosqlite.Connection, path: Path | str) -> None:
+    def __init__(
+        self,
+        connection: aiosqlite.Connection,
+        path: Path | str,
+        reader: aiosqlite.Connection | None = None,
+    ) -> None:
         self._conn = connection
         self._lock = asyncio.Lock()
+        self._reader = reader
+        self._read_lock = asyncio.Lock() if reader is not None else self._lock
         self.path = path
 
     @classmethod
@@ -52,32 +94,49 @@ class Database:
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA synchronous = NORMAL")
         await conn.execute("PRAGMA foreign_keys = ON")
-        return cls(conn, path)
+        reader = None
+        if str(path) != ":memory:":  # a second :memory: connection would be another database
+            reader = await aiosqlite.connect(str(path), isolation_level=None)
+            reader.row_factory = aiosqlite.Row
+            await reader.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            await reader.execute("PRAGMA query_only = ON")
+        return cls(conn, path, reader)
 
     async def close(self) -> None:
-        """Close the connection."""
+        """Close both connections."""
+        if self._reader is not None:
+            async with self._read_lock:
+                await self._reader.close()
         async with self._lock:
             await self._conn.close()
 
+    def _route(self, sql: str) -> tuple[asyncio.Lock, aiosqlite.Connection]:
+        """A plain SELECT goes to the reader; anything else (e.g. `… RETURNING`) writes."""
+        if self._reader is not None and _READ_ONLY.match(sql):
+            return self._read_lock, self._reader
+        return self._lock, self._conn
+
     async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        """Run a query and return its first row, or None."""
-        async with self._lock, self._conn.execute(sql, params) as cursor:
+        """Run a query and return its first row, or None (a SELECT reads committed data)."""
+        lock, conn = self._route(sql)
+        async with _busy_as_error(), lock, conn.execute(sql, params) as cursor:
             return await cursor.fetchone()
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        """Run a query and return every row."""
-        async with self._lock, self._conn.execute(sql, params) as cursor:
+        """Run a query and return every row (a SELECT reads committed data)."""
+        lock, conn = self._route(sql)
+        async with _busy_as_error(), lock, conn.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement in its own transaction; return the last row id."""
-        async with self._lock, self._conn.execute(sql, params) as cursor:
+        async with _busy_as_error(), self._lock, self._conn.execute(sql, params) as cursor:
             return cursor.lastrowid or 0
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """Run several statements atomically (BEGIN IMMEDIATE … COMMIT, ROLLBACK on error)."""
-        async with self._lock:
+        async with _busy_as_error(), self._lock:
             await self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield Transaction(self._conn)

@@ -25,6 +25,7 @@ def new_incident_id() -> str:
 def incident_message(incident_id: str) -> str:
     """What a person sees when something unexpected went wrong."""
     return (
-        "Something went wrong on my side and nothing was changed. Please try again in a "
-        f"minute; if it keeps happening, tell the bot's host incident `{incident_id}`."
+        "Something went wrong on my side, so I can't tell whether that was saved. Please "
+        "check, then try again in a minute; if it keeps happening, tell the bot's host "
+        f"incident `{incident_id}`."
     )

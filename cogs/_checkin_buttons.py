@@ -11,6 +11,7 @@ from typing import Any
 
 import discord
 
+from bot.app import replies
 from bot.checkins.store import Round
 from bot.errors import UserError
 from bot.members.dm_consent import choose_dms
@@ -21,6 +22,8 @@ from cogs._checkin_form import open_form
 from cogs._common import group_here
 
 ANSWER_LABEL = "Answer the check-in"
+ANSWER_PREFIX = "checkin:answer:"
+replies.opens_modal(ANSWER_PREFIX)  # a modal must be the first answer: never deferred
 DM_ON_LABEL = "Send my check-ins by DM"
 DM_OFF_LABEL = "Stop check-in DMs"
 
@@ -35,7 +38,7 @@ class AnswerButton(
             discord.ui.Button(
                 label=ANSWER_LABEL,
                 style=discord.ButtonStyle.primary,
-                custom_id=f"checkin:answer:{round_id}",
+                custom_id=f"{ANSWER_PREFIX}{round_id}",
             )
         )
         self.round_id = round_id
@@ -109,10 +112,10 @@ class DmButton(
                 )
                 view = discord.ui.View(timeout=None)
                 view.add_item(DmButton(group.id, on=False))
-                await interaction.response.send_message(text, view=view, ephemeral=True)
+                await replies.respond(interaction, text, view=view)
                 return
-            await interaction.response.edit_message(
-                content="Done: no more check-in DMs. The channel post still works.", view=None
+            await replies.respond(
+                interaction, "Done: no more check-in DMs. The channel post still works.", edit=True
             )
 
 

@@ -10,13 +10,16 @@ identifies a client is not saved: the author sees why, with their text, and can 
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
 import secrets
 from typing import Any, Literal, cast
 
 import discord
 
-from bot.app import interaction_errors
+from bot.app import interaction_errors, replies
+from bot.checkins import pending
 from bot.checkins.answers import (
     MAX_NOTE_CHARS,
     Answer,
@@ -30,9 +33,12 @@ from bot.checkins.answers import (
 from bot.checkins.render import discord_time, week_label
 from bot.checkins.store import Round
 from bot.checkins.summary import MIN_RESPONSES
+from bot.db import DatabaseBusyError
 from bot.errors import UserError
 from bot.text import plain
 from cogs._checkin_context import CheckinContext, context_of, reporting, require_member
+
+log = logging.getLogger(__name__)
 
 FORM_TIMEOUT = 30 * 60.0
 CLOSED = (
@@ -293,25 +299,35 @@ async def save_and_confirm(
     # replace that message; from a post or a DM, answer with a new ephemeral message.
     source = interaction.message
     edit = source is not None and source.flags.ephemeral
+    user_id = interaction.user.id
     try:
-        result = await context.service.answer(
-            checkin.id,
-            interaction.user.id,
-            answer,
-            now,
-            identifiers_confirmed=identifiers_confirmed,
-        )
-    except NoteMayIdentifyClientError as flagged:
+        try:
+            result = await context.service.answer(
+                checkin.id, user_id, answer, now, identifiers_confirmed=identifiers_confirmed
+            )
+        except NoteMayIdentifyClientError as flagged:
+            # Held server-side so that both buttons work after a restart; see pending.py.
+            pending_id = await pending.hold(context.bot.db, checkin.id, user_id, answer, now)
+            await _respond(
+                interaction,
+                edit=edit,
+                content=flagged.message,
+                embed=_note_embed("Your note (not saved yet)", answer.note),
+                view=flagged_view(pending_id),
+            )
+            return
+    except DatabaseBusyError:
+        log.warning("database busy: check-in answer of interaction %s not saved", interaction.id)
         await _respond(
             interaction,
             edit=edit,
-            content=flagged.message,
-            embed=discord.Embed(
-                title="Your note (not saved yet)", description=plain(answer.note or "")[:4000]
-            ),
-            view=FlaggedNoteView(context, checkin, answer),
+            content=NOT_SAVED + (NOTE_GIVEN_BACK if (answer.note or "").strip() else ""),
+            embed=_note_embed("Your note (not saved)", answer.note),
+            view=None,
         )
         return
+    with contextlib.suppress(DatabaseBusyError):  # else it expires within the hour anyway
+        await pending.release(context.bot.db, checkin.id, user_id)
     lead = (
         "Updated: this replaced your earlier answer"
         if result.replaced
@@ -360,45 +376,89 @@ async def _respond(
     embed: discord.Embed | None,
     view: discord.ui.View | None,
 ) -> None:
-    if edit:
-        await interaction.response.edit_message(content=content, embed=embed, view=view)
-    elif embed is not None and view is not None:
-        await interaction.response.send_message(content, embed=embed, view=view, ephemeral=True)
-    elif view is not None:
-        await interaction.response.send_message(content, view=view, ephemeral=True)
-    else:
-        await interaction.response.send_message(content, ephemeral=True)
+    await replies.respond(interaction, content, embed=embed, view=view, edit=edit)
 
 
-class FlaggedNoteView(discord.ui.View):
-    """Edit the flagged note (the form reopens with everything typed) or save it as written."""
+def _note_embed(title: str, note: str | None) -> discord.Embed | None:
+    """The member's own note shown back to them (plain text), or None without a note."""
+    text = (note or "").strip()
+    return discord.Embed(title=title, description=plain(text)[:4000]) if text else None
 
-    def __init__(self, context: CheckinContext, checkin: Round, answer: AnswerInput) -> None:
-        super().__init__(timeout=FORM_TIMEOUT)
-        self.context = context
-        self.checkin = checkin
-        self.typed = answer
 
-    @discord.ui.button(label="Edit my note", style=discord.ButtonStyle.primary)
-    async def edit(self, interaction: discord.Interaction[Any], _: discord.ui.Button[Any]) -> None:
-        """Reopen the form with what the member typed."""
-        await open_form(self.context, interaction, self.checkin.id, self.typed)
+NOT_SAVED = (
+    "The database is busy right now, so your check-in was **not saved**. "
+    "Please answer again in a minute."
+)
+NOTE_GIVEN_BACK = " Your note is below, so you can copy it."
+HELD_EXPIRED = (
+    "I no longer hold this unsaved answer (I keep one for an hour, or until you answer "
+    "again), so it was not saved. Your note is still shown in the message above: copy "
+    "it, then answer again with the check-in button."
+)
+FLAG_EDIT = "checkin:flag:edit:"
+FLAG_SAVE = "checkin:flag:save:"
+replies.opens_modal(FLAG_EDIT)
 
-    @discord.ui.button(label="It identifies no one: save as written")
-    async def confirm(
-        self, interaction: discord.Interaction[Any], _: discord.ui.Button[Any]
-    ) -> None:
-        """Save with the member's confirmation."""
-        self.stop()
-        await save_and_confirm(
-            self.context, interaction, self.checkin, self.typed, identifiers_confirmed=True
+
+class FlaggedNoteButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"checkin:flag:(?P<action>edit|save):(?P<pending>[0-9a-f]{1,40})",
+):
+    """Under a flagged note: edit it (the form reopens with everything typed) or save as written.
+
+    The answer waits server-side under the random id in the custom_id, so both work after
+    a restart; only its author can use them.
+    """
+
+    def __init__(self, pending_id: str, *, save: bool) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="It identifies no one: save as written" if save else "Edit my note",
+                style=discord.ButtonStyle.secondary if save else discord.ButtonStyle.primary,
+                custom_id=f"{FLAG_SAVE if save else FLAG_EDIT}{pending_id}",
+            )
         )
+        self.pending_id = pending_id
+        self.save = save
 
-    async def on_error(
-        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any], /
-    ) -> None:
-        """The one error path: a short ephemeral sentence."""
-        await interaction_errors.report(interaction, error)
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> FlaggedNoteButton:
+        """Rebuild the button from its custom_id."""
+        return cls(match["pending"], save=match["action"] == "save")
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Reopen the form with what was typed, or save it with the author's confirmation."""
+        async with reporting(interaction):
+            context = context_of(interaction)
+            now = context.bot.clock.now()
+            found = await pending.held(context.bot.db, self.pending_id, interaction.user.id, now)
+            if found is None:
+                raise UserError(HELD_EXPIRED)
+            round_id, typed = found
+            if not self.save:
+                await open_form(context, interaction, round_id, typed)
+                return
+            checkin = await context.service.get_round(round_id)
+            if checkin is None:
+                raise UserError("That check-in no longer exists. Use the latest check-in post.")
+            if not checkin.accepts_answers(now):
+                raise UserError(CLOSED)
+            await require_member(context, interaction, checkin)
+            await save_and_confirm(context, interaction, checkin, typed, identifiers_confirmed=True)
+
+
+def flagged_view(pending_id: str) -> discord.ui.View:
+    """The two choices under a flagged note."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(FlaggedNoteButton(pending_id, save=False))
+    view.add_item(FlaggedNoteButton(pending_id, save=True))
+    return view
 
 
 class NoteVisibilityButton(
@@ -438,9 +498,11 @@ class NoteVisibilityButton(
             )
             visibility = saved.note_visibility or "only_me"
             responses = await context.service.responses_so_far(self.round_id)
-            await interaction.response.edit_message(
-                content=f"Saved. {note_status(visibility, responses)}\n\n{visibility_choices()}",
+            await replies.respond(
+                interaction,
+                f"Saved. {note_status(visibility, responses)}\n\n{visibility_choices()}",
                 view=visibility_view(self.round_id, visibility),
+                edit=True,
             )
 
 

@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.app import replies
 from bot.app.checkin_publisher import DiscordCheckinPublisher, page_embed, text_file
 from bot.app.client import PeerPulseBot
 from bot.app.dm_transport import OutgoingDm
@@ -35,7 +36,12 @@ from bot.groups import Group
 from bot.moderation import is_moderator, refusal
 from cogs._checkin_buttons import DYNAMIC_ITEMS, dm_view, round_view
 from cogs._checkin_context import COG_NAME, CheckinContext, reporting
-from cogs._checkin_form import NoteVisibilityButton, is_orphaned_form, save_orphaned_form
+from cogs._checkin_form import (
+    FlaggedNoteButton,
+    NoteVisibilityButton,
+    is_orphaned_form,
+    save_orphaned_form,
+)
 from cogs._common import EMBED_COLOUR, group_here, require_can_post, role_ids
 
 HISTORY_FILE = "checkin-history.png"
@@ -93,8 +99,8 @@ class CheckinCog(commands.Cog, name=COG_NAME):
             reminder=reminder,
             now=self.bot.clock.now(),
         )
-        await interaction.response.send_message(
-            embed=self._schedule_embed("Check-ins are set up", saved), ephemeral=True
+        await replies.respond(
+            interaction, embed=self._schedule_embed("Check-ins are set up", saved)
         )
 
     @setup_command.autocomplete("weekday")
@@ -118,7 +124,7 @@ class CheckinCog(commands.Cog, name=COG_NAME):
             "No check-in opens and no reminder goes out until you use /checkin resume. "
             "A check-in already open still closes with its summary."
         )
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await replies.respond(interaction, embed=embed)
 
     @checkin.command(name="resume", description="Start opening weekly check-ins again")
     async def resume(self, interaction: discord.Interaction[Any]) -> None:
@@ -130,19 +136,19 @@ class CheckinCog(commands.Cog, name=COG_NAME):
             "If this week's check-in is still worth opening (half its time remains), "
             "it opens within a minute; otherwise the next one opens on schedule."
         )
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await replies.respond(interaction, embed=embed)
 
     @checkin.command(name="now", description="Open this week's check-in now")
     async def now(self, interaction: discord.Interaction[Any]) -> None:
         """Open this week's round now, in the scheduled channel."""
         group = await self._moderator_group(interaction)
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await replies.defer(interaction)
         opened = await self.service.open_now(group.id, self.bot.clock.now())
-        await interaction.followup.send(
+        await replies.respond(
+            interaction,
             f"This week's check-in is open in <#{opened.channel_id}> until "
             f"{discord_time(opened.closes_at)}. Members who opted in get it by DM "
             "inside their working hours.",
-            ephemeral=True,
         )
 
     @checkin.command(name="history", description="A chart of the last weeks' check-ins")
@@ -153,16 +159,16 @@ class CheckinCog(commands.Cog, name=COG_NAME):
         counts = await self.service.history(group.id, weeks)
         if not counts:
             raise UserError("There is no closed check-in yet, so there is nothing to chart.")
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await replies.defer(interaction)
         chart = await asyncio.to_thread(render_history, counts)
         image = discord.File(
             io.BytesIO(chart.png), filename=HISTORY_FILE, description=chart.alt_text[:1024]
         )
-        await interaction.followup.send(
+        await replies.respond(
+            interaction,
             f"Check-ins of the last {len(counts)} closed week(s). Weeks with fewer than 3 "
             "answers show participation only.",
             file=image,
-            ephemeral=True,
         )
 
     @checkin.command(name="notes", description="Notes members addressed to the moderators")
@@ -238,15 +244,10 @@ def _when(instant: datetime) -> str:
 async def _send_pages(interaction: discord.Interaction[Any], rendered: RenderedSummary) -> None:
     """Each page as its own ephemeral message (one embed each), the file with the first."""
     for index, page in enumerate(rendered.pages):
-        files = []
+        file = None
         if index == 0 and rendered.attachment_name and rendered.attachment_text is not None:
-            files.append(text_file(rendered.attachment_name, rendered.attachment_text))
-        if index == 0:
-            await interaction.response.send_message(
-                embed=page_embed(page), files=files, ephemeral=True
-            )
-        else:
-            await interaction.followup.send(embed=page_embed(page), ephemeral=True)
+            file = text_file(rendered.attachment_name, rendered.attachment_text)
+        await replies.respond(interaction, embed=page_embed(page), file=file)
 
 
 class OrphanedForms(commands.Cog):
@@ -270,7 +271,7 @@ async def setup(bot: PeerPulseBot) -> None:
     cog = CheckinCog(bot)
     await bot.add_cog(cog)
     await bot.add_cog(OrphanedForms(cog.context))
-    bot.add_dynamic_items(*DYNAMIC_ITEMS, NoteVisibilityButton)
+    bot.add_dynamic_items(*DYNAMIC_ITEMS, NoteVisibilityButton, FlaggedNoteButton)
     bot.dm_renderers.register(OPEN_KIND, cog.render_open_dm)
     bot.dm_renderers.register(REMINDER_KIND, cog.render_reminder_dm)
     cog.service.register(bot.steps)

@@ -15,12 +15,14 @@ import asyncio
 import io
 import json
 import logging
+import re
 from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.app import interaction_errors, replies
 from bot.app.client import PeerPulseBot
 from bot.app.dm_transport import OutgoingDm
 from bot.delivery.outbox import OutboxItem
@@ -220,22 +222,22 @@ class MeCog(commands.Cog):
         }
         data = json.dumps(document, indent=2, ensure_ascii=False).encode()
         rows = sum(len(found) for found in tables.values())
-        await interaction.response.send_message(
+        await replies.respond(
+            interaction,
             f"Everything linked to you: {rows} row(s). Only you can see this file.",
             file=discord.File(io.BytesIO(data), filename="peerpulse-my-data.json"),
-            ephemeral=True,
         )
 
     @me.command(name="forget", description="Erase everything peerpulse keeps linked to you")
     async def forget(self, interaction: discord.Interaction) -> None:
         """Ask for confirmation with buttons; erasing happens on the button."""
-        await interaction.response.send_message(
+        await replies.respond(
+            interaction,
             "This erases your settings, your DM history with this bot and everything you "
             "answered or wrote that is linked to you, in every group on this bot. It cannot "
             "be undone. Anonymous pulse answers are linked to no one, so they can be neither "
             "found nor erased. Erase everything?",
-            view=ForgetView(self.bot, interaction.user.id),
-            ephemeral=True,
+            view=forget_view(interaction.user.id),
         )
 
     # --- DMs ---------------------------------------------------------------------------
@@ -300,37 +302,71 @@ class MeCog(commands.Cog):
             lines.append(note)
         embed = discord.Embed(title=title, description="\n".join(lines), colour=EMBED_COLOUR)
         embed.set_footer(text=f"{self._group_name(group)} · only you see this · change it with /me")
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await replies.respond(interaction, embed=embed)
 
 
-class ForgetView(discord.ui.View):
-    """Erase everything, or keep it; only the member who asked can answer."""
+class ForgetButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"me:forget:(?P<choice>erase|keep):(?P<user>[0-9]{1,20})",
+):
+    """ "Erase everything" or "Keep my data" under /me forget; works after a restart.
 
-    def __init__(self, bot: PeerPulseBot, user_id: int) -> None:
-        super().__init__(timeout=600)
-        self.bot = bot
+    The custom_id names the member who asked; only they can answer it.
+    """
+
+    def __init__(self, user_id: int, *, erase: bool) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Erase everything" if erase else "Keep my data",
+                style=discord.ButtonStyle.danger if erase else discord.ButtonStyle.secondary,
+                custom_id=f"me:forget:{'erase' if erase else 'keep'}:{user_id}",
+            )
+        )
         self.user_id = user_id
+        self.erase = erase
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        """Only the member who asked."""
-        return interaction.user.id == self.user_id
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> ForgetButton:
+        """Rebuild the button from its custom_id."""
+        return cls(int(match["user"]), erase=match["choice"] == "erase")
 
-    @discord.ui.button(label="Erase everything", style=discord.ButtonStyle.danger)
-    async def erase(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
-        """Erase, then say what that meant."""
-        await forget_member(self.bot.db, self.user_id)
-        self.stop()
-        await interaction.response.edit_message(content=FORGET_EXPLANATION, view=None)
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Erase (or not), then say what that meant; errors get the one short sentence."""
+        try:
+            await self._choose(interaction)
+        except Exception as error:  # noqa: BLE001 - report() logs unexpected ones
+            await interaction_errors.report(interaction, error)
 
-    @discord.ui.button(label="Keep my data", style=discord.ButtonStyle.secondary)
-    async def keep(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
-        """Change nothing."""
-        self.stop()
-        await interaction.response.edit_message(content="Nothing was erased.", view=None)
+    async def _choose(self, interaction: discord.Interaction[Any]) -> None:
+        if interaction.user.id != self.user_id:
+            raise UserError("Only the member who asked can answer this. Use /me forget.")
+        if not self.erase:
+            await replies.respond(interaction, "Nothing was erased.", edit=True)
+            return
+        bot = interaction.client
+        if not isinstance(bot, PeerPulseBot):  # pragma: no cover - always the bot
+            raise TypeError("ForgetButton needs the peerpulse bot")
+        await forget_member(bot.db, self.user_id)
+        await replies.respond(interaction, FORGET_EXPLANATION, edit=True)
+
+
+def forget_view(user_id: int) -> discord.ui.View:
+    """The confirmation's two buttons, for `user_id` only."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(ForgetButton(user_id, erase=True))
+    view.add_item(ForgetButton(user_id, erase=False))
+    return view
 
 
 async def setup(bot: PeerPulseBot) -> None:
     """Extension entry point."""
     cog = MeCog(bot)
     await bot.add_cog(cog)
+    bot.add_dynamic_items(ForgetButton)
     bot.dm_renderers.register(WELCOME_KIND, cog.render_welcome)

@@ -6,6 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.app import replies
 from bot.app.client import PeerPulseBot
 from bot.groups import group_for_channel
 from bot.privacy import INTRO, TITLE, capability_sections, privacy_statement
@@ -34,7 +35,7 @@ class PrivacyCog(commands.Cog):
         )
         for section in sections:
             embed.add_field(name=section.title, value=section.body, inline=False)
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await replies.respond(interaction, embed=embed)
 
 
 async def setup(bot: PeerPulseBot) -> None:

@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.app import replies
 from bot.app.client import PeerPulseBot
 from bot.checkins import store as checkin_store
 from bot.checkins.rounds import reschedule_after_zone_change
@@ -68,8 +69,8 @@ class SettingsCog(commands.Cog):
             group = await update_settings(self.bot.db, group.id, change)
             if group.timezone != previous_zone:
                 await reschedule_after_zone_change(self.bot.db, group.id, self.bot.clock.now())
-        await interaction.response.send_message(
-            embed=self._settings_embed(group, changed=not change.is_empty()), ephemeral=True
+        await replies.respond(
+            interaction, embed=self._settings_embed(group, changed=not change.is_empty())
         )
 
     @peerpulse.command(name="status", description="What is scheduled next and how DMs are going")
@@ -92,7 +93,7 @@ class SettingsCog(commands.Cog):
         if not delivery.members_with_dms_closed:
             lines.append("Right now, no member who opted in has DMs closed.")
         embed.add_field(name="DMs (last 7 days; counts only)", value="\n".join(lines), inline=False)
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await replies.respond(interaction, embed=embed)
 
     async def _checkins_line(self, group: Group, now: datetime) -> str:
         current = await checkin_store.current_round(self.bot.db, group.id, now)

@@ -5,25 +5,33 @@ from __future__ import annotations
 import asyncio
 import logging
 import pkgutil
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 import cogs
-from bot.app import interaction_errors
+from bot.app import interaction_errors, replies
 from bot.app.dm_transport import DiscordDmTransport, DmRenderers
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
 from bot.delivery.dispatcher import DeliverySettings, Dispatcher
 from bot.delivery.pacing import steady_limiter
+from bot.errors import UserError
 from bot.members.retention import purge_expired_text
 from bot.scheduling import DueSteps, Ticker
 
 log = logging.getLogger(__name__)
+
+STALE_BUTTON = (
+    "This button no longer works (it comes from an earlier version of me). "
+    "Use the latest check-in post, or run the command again."
+)
 
 
 def required_intents() -> discord.Intents:
@@ -71,6 +79,7 @@ class PeerPulseBot(commands.Bot):
         self._ticker = ticker
         self._extensions = list(extensions) if extensions is not None else cog_extensions()
         self.dm_renderers = DmRenderers()
+        self._button_templates: list[re.Pattern[str]] = []
         # One limiter paces every bot-initiated request under Discord's global 50/s.
         delivery = settings.delivery
         self.limiter = steady_limiter(delivery.requests_per_second)
@@ -115,6 +124,27 @@ class PeerPulseBot(commands.Bot):
         if self._ticker is not None:
             self._ticker.shutdown()
         await super().close()
+
+    def add_dynamic_items(self, *items: type[discord.ui.DynamicItem[Any]]) -> None:
+        """Register persistent buttons and remember their custom_id templates."""
+        super().add_dynamic_items(*items)
+        for item in items:
+            self._button_templates.append(item.__discord_ui_compiled_template__)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Make sure every command, button and form is acknowledged within Discord's 3 s.
+
+        A button no template claims (sent by an older version, or altered) would get no
+        answer at all from discord.py: it gets a plain sentence instead.
+        """
+        if interaction.type is discord.InteractionType.component:
+            data: dict[str, Any] = dict(interaction.data or {})
+            custom_id = str(data.get("custom_id", ""))
+            if not any(t.fullmatch(custom_id) for t in self._button_templates):
+                log.info("unknown button on interaction %s", interaction.id)
+                await interaction_errors.report(interaction, UserError(STALE_BUTTON))
+                return
+        replies.guard(interaction)
 
     async def _on_app_command_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError

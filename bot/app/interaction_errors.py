@@ -7,9 +7,22 @@ import logging
 import discord
 from discord import app_commands
 
+from bot.app import replies
+from bot.db import DatabaseBusyError
 from bot.errors import UserError, incident_message, new_incident_id
 
 log = logging.getLogger(__name__)
+
+UNKNOWN_INTERACTION = 10062  # answered after Discord's 3 s: the token is dead
+DATABASE_BUSY = (
+    "The database is busy right now, so that was not saved. Please try it again in a minute."
+)
+
+
+def expired(error: BaseException) -> bool:
+    """Whether `error` says the interaction expired before the bot answered it (10062)."""
+    original = getattr(error, "original", error)
+    return isinstance(original, discord.NotFound) and original.code == UNKNOWN_INTERACTION
 
 
 def message_for(error: BaseException) -> tuple[str, str | None]:
@@ -17,6 +30,8 @@ def message_for(error: BaseException) -> tuple[str, str | None]:
     original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
     if isinstance(original, UserError):
         return original.message, None
+    if isinstance(original, DatabaseBusyError):
+        return DATABASE_BUSY, None
     if isinstance(original, app_commands.NoPrivateMessage):
         return "That command works in a server channel, not in DMs.", None
     if isinstance(original, app_commands.CommandOnCooldown):
@@ -37,8 +52,23 @@ def message_for(error: BaseException) -> tuple[str, str | None]:
 
 
 async def report(interaction: discord.Interaction, error: BaseException) -> None:
-    """Answer the person ephemerally and log unexpected errors with an incident id."""
+    """Answer the person ephemerally and log unexpected errors with an incident id.
+
+    An interaction that expired before it was answered (10062) cannot be answered at
+    all: it is logged once, as a warning with ids only, and not answered a second time.
+    """
+    if expired(error):
+        replies.abandon(interaction)
+        log.warning(
+            "interaction %s expired before it was answered (guild %s, user %s)",
+            interaction.id,
+            interaction.guild_id,
+            interaction.user.id,
+        )
+        return
     text, incident = message_for(error)
+    if isinstance(getattr(error, "original", error), DatabaseBusyError):
+        log.warning("database busy: interaction %s not saved", interaction.id)
     if incident is not None:
         original = getattr(error, "original", error)
         name = interaction.command.qualified_name if interaction.command else "component"
@@ -51,9 +81,6 @@ async def report(interaction: discord.Interaction, error: BaseException) -> None
             exc_info=(type(original), original, original.__traceback__),
         )
     try:
-        if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True)
-        else:
-            await interaction.response.send_message(text, ephemeral=True)
+        await replies.respond(interaction, text)
     except discord.HTTPException:
         log.warning("could not deliver the error message for interaction %s", interaction.id)

@@ -12,7 +12,9 @@ CHECKIN_PRIVACY = PrivacySection(
     "when you answered.\n"
     "- At close: the week's counts, with no names, for the summary and the chart.\n"
     "- No list of who did not answer is kept. At most one reminder, only if you opted in "
-    "to check-in DMs and left reminders on.",
+    "to check-in DMs and left reminders on.\n"
+    "- A note flagged as possibly identifying a client waits, unsaved, for at most an hour "
+    "while you choose to edit it or save it as written.",
 )
 
 CHECKIN_AUDIENCE = PrivacySection(

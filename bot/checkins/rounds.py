@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
-from bot.checkins import store
+from bot.checkins import pending, store
 from bot.checkins.answers import VISIBILITIES, Answer, AnswerInput, check_note
 from bot.checkins.chart import validate_weeks
 from bot.checkins.render import RenderedSummary, render_moderator_notes, render_summary
@@ -109,6 +109,11 @@ class CheckinService:
         steps.register("checkins.open", self.open_due)
         steps.register("checkins.remind", self.remind_due)
         steps.register("checkins.close", self.close_due)
+        steps.register("checkins.pending", self.purge_pending)
+
+    async def purge_pending(self, now: datetime) -> int:
+        """Delete answers held for a flagged-note decision past their hour."""
+        return await pending.purge_expired(self.db, now)
 
     # --- moderators ------------------------------------------------------------------
 

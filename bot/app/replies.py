@@ -1,0 +1,150 @@
+"""Answer every interaction within Discord's 3 s, however long the work behind it takes.
+
+Discord drops an interaction that is not acknowledged within 3 seconds ("This interaction
+failed"), even when the bot goes on to save the change. A database held by another
+process can make a write wait far longer. So each command, button and form submit gets a
+guard: if the handler has not answered after `GRACE_SECONDS`, the guard acknowledges it
+(ephemeral "thinking…" for commands and new answers, a silent deferred update for
+buttons), and the handler's answer, sent through `respond`, then arrives as the follow-up
+or as the edit of the deferred message. `respond` and the guard share a per-interaction
+lock, so the two can never both acknowledge the same interaction.
+
+Buttons whose answer is a modal cannot be deferred (a modal must be the first answer):
+their custom_id prefixes are declared with `opens_modal` and get no guard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import discord
+
+log = logging.getLogger(__name__)
+
+GRACE_SECONDS = 1.5  # leaves half of Discord's 3 s for the acknowledgement itself
+_GUARDED = {
+    discord.InteractionType.application_command,
+    discord.InteractionType.component,
+    discord.InteractionType.modal_submit,
+}
+_modal_openers: set[str] = set()
+_locks: dict[int, asyncio.Lock] = {}
+_guards: set[asyncio.Task[None]] = set()
+
+
+def opens_modal(*prefixes: str) -> None:
+    """Declare custom_id prefixes of buttons that answer with a modal (never deferred)."""
+    _modal_openers.update(prefixes)
+
+
+def guard(interaction: discord.Interaction[Any], *, grace: float = GRACE_SECONDS) -> None:
+    """Acknowledge `interaction` after `grace` seconds unless it has been answered by then."""
+    if interaction.type not in _GUARDED or interaction.id in _locks:
+        return
+    data: dict[str, Any] = dict(interaction.data or {})
+    custom_id = str(data.get("custom_id", ""))
+    if interaction.type is discord.InteractionType.component and custom_id.startswith(
+        tuple(_modal_openers)
+    ):
+        return
+    _locks[interaction.id] = asyncio.Lock()
+    task = asyncio.create_task(_defer_later(interaction, grace), name=f"ack-{interaction.id}")
+    _guards.add(task)
+    task.add_done_callback(_guards.discard)
+
+
+async def _defer_later(interaction: discord.Interaction[Any], grace: float) -> None:
+    try:
+        await asyncio.sleep(grace)
+        lock = _locks.get(interaction.id)
+        if lock is None:
+            return  # abandoned: it expired before anyone could answer it
+        async with lock:
+            if interaction.response.is_done():
+                return
+            try:
+                await interaction.response.defer(
+                    ephemeral=True, thinking=not _updates_in_place(interaction)
+                )
+            except discord.HTTPException as error:
+                log.warning(
+                    "could not acknowledge interaction %s in time (HTTP %s, code %s)",
+                    interaction.id,
+                    error.status,
+                    error.code,
+                )
+            else:
+                log.info("acknowledged slow interaction %s before answering", interaction.id)
+    finally:
+        _locks.pop(interaction.id, None)
+
+
+def abandon(interaction: discord.Interaction[Any]) -> None:
+    """Stop guarding an interaction that can no longer be answered (it expired)."""
+    _locks.pop(interaction.id, None)
+
+
+def _updates_in_place(interaction: discord.Interaction[Any]) -> bool:
+    """Buttons, and forms opened from an ephemeral message, defer as an update of it."""
+    if interaction.type is discord.InteractionType.component:
+        return True
+    message = interaction.message
+    return (
+        interaction.type is discord.InteractionType.modal_submit
+        and message is not None
+        and message.flags.ephemeral
+    )
+
+
+def _lock(interaction: discord.Interaction[Any]) -> contextlib.AbstractAsyncContextManager[Any]:
+    lock = _locks.get(interaction.id)
+    return lock if lock is not None else contextlib.nullcontext()
+
+
+async def respond(
+    interaction: discord.Interaction[Any],
+    content: str | None = None,
+    *,
+    embed: discord.Embed | None = None,
+    view: discord.ui.View | None = None,
+    file: discord.File | None = None,
+    edit: bool = False,
+) -> None:
+    """Answer ephemerally (or, with `edit`, replace the message the button was on).
+
+    Before any acknowledgement this is the interaction's response; after the guard (or
+    `defer`) acknowledged it, the follow-up or the edit of the deferred message.
+    """
+    async with _lock(interaction):
+        response = interaction.response
+        if not response.is_done():
+            if edit:
+                await response.edit_message(content=content, embed=embed, view=view)
+            else:
+                await response.send_message(**_message(content, embed, view, file), ephemeral=True)
+            return
+        if edit and response.type is discord.InteractionResponseType.deferred_message_update:
+            await interaction.edit_original_response(content=content, embed=embed, view=view)
+        else:
+            await interaction.followup.send(**_message(content, embed, view, file), ephemeral=True)
+
+
+async def defer(interaction: discord.Interaction[Any]) -> None:
+    """Acknowledge with an ephemeral "thinking…" now, unless already acknowledged."""
+    async with _lock(interaction):
+        if not interaction.response.is_done():
+            await interaction.response.defer(ephemeral=True, thinking=True)
+
+
+def _message(
+    content: str | None,
+    embed: discord.Embed | None,
+    view: discord.ui.View | None,
+    file: discord.File | None,
+) -> dict[str, Any]:
+    """Only the parts that are present (discord.py treats None and "missing" differently)."""
+    parts: dict[str, Any] = {"content": content, "embed": embed, "view": view, "file": file}
+    return {key: value for key, value in parts.items() if value is not None}

@@ -1,0 +1,77 @@
+"""The database's two connections: reads never queue behind a write that waits for a lock."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.db import Database, DatabaseBusyError
+
+
+async def open_with_table(path: Path, busy_timeout_ms: int) -> Database:
+    db = await Database.open(path, busy_timeout_ms=busy_timeout_ms)
+    await db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    await db.execute("INSERT INTO t (v) VALUES ('before')")
+    return db
+
+
+def lock(path: Path) -> sqlite3.Connection:
+    """Another process's write lock (BEGIN IMMEDIATE), held until the caller commits."""
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    return other
+
+
+async def test_a_read_answers_while_a_write_waits_for_another_process(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    db = await open_with_table(path, busy_timeout_ms=3000)
+    other = lock(path)
+    try:
+        writing = asyncio.create_task(db.execute("INSERT INTO t (v) VALUES ('after')"))
+        await asyncio.sleep(0.2)  # the write now waits for the lock, holding the writer
+        began = time.monotonic()
+        rows = await db.fetchall("SELECT v FROM t")
+        assert time.monotonic() - began < 0.5
+        assert [r["v"] for r in rows] == ["before"]
+        other.execute("COMMIT")
+        await writing
+        assert [r["v"] for r in await db.fetchall("SELECT v FROM t ORDER BY id")] == [
+            "before",
+            "after",
+        ]
+    finally:
+        other.close()
+        await db.close()
+
+
+async def test_a_write_past_the_busy_timeout_is_a_busy_error_and_saves_nothing(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "x.db"
+    db = await open_with_table(path, busy_timeout_ms=200)
+    other = lock(path)
+    try:
+        with pytest.raises(DatabaseBusyError):
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO t (v) VALUES ('lost?')")
+        with pytest.raises(DatabaseBusyError):
+            await db.fetchone("DELETE FROM t RETURNING id")  # a write, though it returns rows
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    assert [r["v"] for r in await db.fetchall("SELECT v FROM t")] == ["before"]
+    await db.close()
+
+
+async def test_writes_that_return_rows_still_write(tmp_path: Path) -> None:
+    db = await open_with_table(tmp_path / "x.db", busy_timeout_ms=1000)
+    row = await db.fetchone("INSERT INTO t (v) VALUES ('new') RETURNING id")
+    assert row is not None
+    deleted = await db.fetchall("DELETE FROM t WHERE v = 'before' RETURNING id")
+    assert len(deleted) == 1
+    assert [r["v"] for r in await db.fetchall("  select v from t")] == ["new"]
+    await db.close()
