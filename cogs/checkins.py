@@ -32,7 +32,9 @@ from bot.checkins.store import GroupSchedule, Round
 from bot.delivery.outbox import OutboxItem
 from bot.errors import NotPermittedError, UserError
 from bot.groups import Group
+from bot.ids import parse_id
 from bot.moderation import is_moderator, refusal
+from bot.wording import plural
 from cogs._checkin_buttons import DYNAMIC_ITEMS, dm_view, round_view
 from cogs._checkin_context import COG_NAME, CheckinContext, reporting
 from cogs._checkin_form import NoteVisibilityButton, is_orphaned_form, save_orphaned_form
@@ -65,7 +67,7 @@ class CheckinCog(commands.Cog, name=COG_NAME):
     @checkin.command(name="setup", description="Set when check-ins open, for how long, and where")
     @app_commands.describe(
         weekday="The day check-ins open, e.g. Monday",
-        time="Local time they open, 24-hour HH:MM in the group's time zone, e.g. 09:00",
+        time="Local time they open, in the group's time zone, e.g. 09:00 or 9am",
         hours_open="How many hours each check-in stays open (1-168); default 48",
         reminder="Send one reminder DM to opted-in members who haven't answered; default on",
         channel="Where to post; default: the group's home channel, else this channel",
@@ -159,7 +161,7 @@ class CheckinCog(commands.Cog, name=COG_NAME):
             io.BytesIO(chart.png), filename=HISTORY_FILE, description=chart.alt_text[:1024]
         )
         await interaction.followup.send(
-            f"Check-ins of the last {len(counts)} closed week(s). Weeks with fewer than 3 "
+            f"Check-ins of the last {plural(len(counts), 'closed week')}. Weeks with fewer than 3 "
             "answers show participation only.",
             file=image,
             ephemeral=True,
@@ -210,7 +212,7 @@ class CheckinCog(commands.Cog, name=COG_NAME):
             name="When",
             value=(
                 f"{WEEKDAYS[schedule.weekday].title()}s at {schedule.local_time:%H:%M} "
-                f"({schedule.timezone}), open for {schedule.open_hours} hours"
+                f"({schedule.timezone}), open for {plural(schedule.open_hours, 'hour')}"
             ),
             inline=False,
         )
@@ -262,7 +264,10 @@ class OrphanedForms(commands.Cog):
         if match is None:
             return
         async with reporting(interaction):
-            await save_orphaned_form(self.context, interaction, int(match["round"]))
+            round_id = parse_id(match["round"])
+            if round_id is None:  # a forged custom_id
+                raise UserError("That check-in no longer exists. Use the latest check-in post.")
+            await save_orphaned_form(self.context, interaction, round_id)
 
 
 async def setup(bot: PeerPulseBot) -> None:

@@ -118,8 +118,8 @@ class MeCog(commands.Cog):
     @me.command(name="hours", description="The days and hours the bot may DM you")
     @app_commands.describe(
         days="Working days, e.g. Mon-Fri, Sun-Thu or Mon,Wed,Fri",
-        start="When your day starts, 24-hour, e.g. 09:00",
-        end="When it ends, e.g. 17:00 (22:00 to 06:00 ends the next day)",
+        start="When your day starts, e.g. 09:00 or 9am",
+        end="When it ends, e.g. 17:00 or 5pm (22:00 to 06:00 ends the next day)",
     )
     async def hours(
         self,

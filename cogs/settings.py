@@ -18,6 +18,7 @@ from bot.errors import NotPermittedError, UserError
 from bot.groups import Group, SettingsChange, update_settings
 from bot.moderation import is_moderator, refusal
 from bot.timezones import search_zones
+from bot.wording import plural
 from cogs._common import EMBED_COLOUR, group_here, require_can_post, role_ids
 
 STATUS_PERIOD = timedelta(days=7)
@@ -135,8 +136,8 @@ class SettingsCog(commands.Cog):
         embed.add_field(
             name="Privacy",
             value=(
-                f"Free text is kept {group.retention_days} days; results need at least "
-                f"{group.anonymity_threshold} answers."
+                f"Free text is kept {plural(group.retention_days, 'day')}; results need at "
+                f"least {plural(group.anonymity_threshold, 'answer')}."
             ),
             inline=False,
         )

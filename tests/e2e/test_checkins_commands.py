@@ -36,7 +36,10 @@ async def test_setup_options_are_validated_with_sentences(
     assert [c["value"] for c in choices] == ["Friday"]
     cases = [
         ({"weekday": "Funday", "time": "09:00"}, "Pick a weekday from Monday to Sunday"),
-        ({"weekday": "Monday", "time": "25:00"}, "'25:00' is not a time I understand"),
+        (
+            {"weekday": "Monday", "time": "25:00"},
+            "I can't read '25:00' as a time of day. Type it like 09:00, 17:30, 9am or 9:30 pm.",
+        ),
         ({"weekday": "Monday", "time": "09:00", "hours_open": 0}, "between 1 and 168 hours"),
         ({"weekday": "Monday", "time": "09:00", "hours_open": 500}, "between 1 and 168 hours"),
     ]

@@ -1,0 +1,170 @@
+"""Bad input that used to reach the incident path: each gets a plain ephemeral sentence
+saying what to do, and changes nothing (issue 8, part 4)."""
+
+# ruff: noqa: RUF001 - the bot writes day and time ranges with en dashes
+
+from __future__ import annotations
+
+import pytest
+from checkin_steps import TUESDAY_9, advance_to, count, set_up
+from modified_client import raw_modal_submit, raw_slash
+
+from bot.sandbox import SandboxServer
+from bot.sandbox.actors import InteractionResult
+from bot.sandbox.chapters.checkins import ANSWER, checkin_posts
+from bot.sandbox.demo import DemoGroup
+from bot.sandbox.running_bot import RunningBot
+from bot.sandbox.views import MessageView
+
+pytestmark = pytest.mark.e2e
+
+TIME_HINT = "Type it like 09:00, 17:30, 9am or 9:30 pm."
+
+
+async def plain_answer(result: InteractionResult) -> MessageView:
+    """The interaction's answer: ephemeral, and never the incident sentence."""
+    message = await result.final()
+    assert message.ephemeral
+    assert "incident" not in message.text
+    assert "went wrong" not in message.text
+    return message
+
+
+async def snapshot(
+    server: SandboxServer, group: DemoGroup, running: RunningBot
+) -> list[tuple[object, ...]]:
+    """Every row of the tables a command could change (after the group's first use)."""
+    await server.actor(group.moderator_id).slash(
+        "peerpulse settings", channel_id=group.home_channel_id
+    )
+    rows: list[tuple[object, ...]] = []
+    for table in ("groups", "member_preferences", "checkin_schedules", "checkin_answers"):
+        found = await running.db.fetchall(f"SELECT * FROM {table} ORDER BY 1, 2")  # noqa: S608
+        rows += [(table, *tuple(row)) for row in found]
+    return rows
+
+
+async def hours_row(running: RunningBot, user_id: int) -> tuple[object, ...] | None:
+    row = await running.db.fetchone(
+        "SELECT work_days, work_start, work_end FROM member_preferences WHERE user_id = ?",
+        (user_id,),
+    )
+    return tuple(row) if row is not None else None
+
+
+# --- times of day ---------------------------------------------------------------------
+
+
+async def test_hours_ending_at_midnight_make_an_evening_window(
+    server: SandboxServer, group: DemoGroup, peerpulse: RunningBot
+) -> None:
+    ana = server.actor(group.member_ids[0])
+    for end in ("00:00", "24:00", "midnight"):
+        result = await ana.slash(
+            "me hours",
+            channel_id=group.home_channel_id,
+            options={"days": "Mon-Fri", "start": "18:00", "end": end},
+        )
+        saved = await plain_answer(result)
+        assert "Working hours saved" in saved.embed_text()
+        assert "Mon–Fri 18:00–24:00 (UTC)" in saved.embed_text()
+        assert await hours_row(peerpulse, ana.user_id) == (31, 18 * 60, 24 * 60)
+
+
+async def test_12_hour_times_are_read_in_hours_and_checkin_setup(
+    server: SandboxServer, group: DemoGroup, peerpulse: RunningBot
+) -> None:
+    dev = server.actor(group.member_ids[3])
+    result = await dev.slash(
+        "me hours",
+        channel_id=group.home_channel_id,
+        options={"days": "Sun-Thu", "start": "10pm", "end": "6am"},
+    )
+    saved = await plain_answer(result)
+    assert "Sun–Thu 22:00–06:00 (next day)" in saved.embed_text()
+    text = await set_up(server, group, time="9:30 pm", hours_open=1)
+    assert "Tuesdays at 21:30 (UTC), open for 1 hour" in text
+    assert "1 hours" not in text
+    assert await count(peerpulse, "SELECT COUNT(*) FROM checkin_schedules") == 1
+
+
+async def test_an_unreadable_time_gets_one_wording_everywhere_and_changes_nothing(
+    server: SandboxServer, group: DemoGroup, peerpulse: RunningBot
+) -> None:
+    before = await snapshot(server, group, peerpulse)
+    sentence = f"I can't read 'noonish' as a time of day. {TIME_HINT}"
+    hours = await server.actor(group.member_ids[0]).slash(
+        "me hours",
+        channel_id=group.home_channel_id,
+        options={"days": "Mon-Fri", "start": "noonish", "end": "17:00"},
+    )
+    assert (await plain_answer(hours)).text == sentence
+    setup = await server.actor(group.moderator_id).slash(
+        "checkin setup",
+        channel_id=group.home_channel_id,
+        options={"weekday": "Tuesday", "time": "noonish"},
+    )
+    assert (await plain_answer(setup)).text == sentence
+    assert await snapshot(server, group, peerpulse) == before
+
+
+# --- the check-in form from a modified client ------------------------------------------
+
+
+async def open_form(server: SandboxServer, group: DemoGroup, peerpulse: RunningBot) -> object:
+    await set_up(server, group)
+    await advance_to(peerpulse, TUESDAY_9)
+    post = checkin_posts(server, group.home_channel_id)[-1]
+    opened = await server.actor(group.member_ids[0]).click(post.id, label=ANSWER)
+    assert opened.modal is not None
+    return opened.modal
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "sentence"),
+    [
+        ("energy", "²", "Energy is a number from 1"),
+        ("energy", "9" * 5000, "Energy is a number from 1"),
+        ("energy", "٣", "Energy is a number from 1"),
+        ("energy", " 3", "Energy is a number from 1"),
+        ("energy", "", "Energy is a number from 1"),
+        ("caseload", "enormous", "Pick a caseload"),
+        ("boundaries", "\u202eyes", "Pick whether you kept your boundaries"),
+        ("consult", "maybe", "Pick whether you'd like a peer consultation"),
+    ],
+)
+async def test_forged_form_values_are_refused_plainly(  # noqa: PLR0917 - parametrized
+    server: SandboxServer,
+    group: DemoGroup,
+    peerpulse: RunningBot,
+    field: str,
+    value: str,
+    sentence: str,
+) -> None:
+    modal = await open_form(server, group, peerpulse)
+    values = {"energy": "3", "caseload": "heavy", "boundaries": "yes", "consult": "no"}
+    values[field] = value
+    result = await raw_modal_submit(server, group.member_ids[0], modal, values)  # type: ignore[arg-type]
+    assert sentence in (await plain_answer(result)).text
+    assert await count(peerpulse, "SELECT COUNT(*) FROM checkin_answers") == 0
+
+
+async def test_a_forged_round_id_in_a_form_is_refused_plainly(
+    server: SandboxServer, group: DemoGroup, peerpulse: RunningBot
+) -> None:
+    modal = await open_form(server, group, peerpulse)
+    values = {"energy": "3", "caseload": "heavy", "boundaries": "yes", "consult": "no"}
+    for forged in ("9" * 30, str(2**63), "9" * 90):
+        result = await raw_modal_submit(
+            server,
+            group.member_ids[0],
+            modal,  # type: ignore[arg-type]
+            values,
+            custom_id=f"checkin:form:{forged}:abcdef",
+        )
+        assert "That check-in no longer exists" in (await plain_answer(result)).text
+    assert await count(peerpulse, "SELECT COUNT(*) FROM checkin_answers") == 0
+
+
+def _unused() -> None:
+    _ = raw_slash
