@@ -16,7 +16,7 @@ from bot.delivery.outbox import next_attempt_at
 from bot.delivery.status import delivery_status
 from bot.errors import NotPermittedError, UserError
 from bot.groups import Group, SettingsChange, update_settings
-from bot.moderation import is_moderator, refusal
+from bot.moderation import check_moderator_role, is_moderator, refusal
 from bot.timezones import search_zones
 from bot.wording import plural
 from cogs._common import EMBED_COLOUR, group_here, require_can_post, role_ids
@@ -56,6 +56,8 @@ class SettingsCog(commands.Cog):
             raise NotPermittedError(refusal(group.moderator_role_id))
         if moderator_role is not None and clear_moderator_role:
             raise UserError("Choose either a moderator role or clear_moderator_role, not both.")
+        if moderator_role is not None:
+            check_moderator_role(moderator_role.id, group.guild_id, managed=moderator_role.managed)
         if home_channel is not None:
             require_can_post(home_channel)
         change = SettingsChange(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from checkin_steps import TUESDAY_9, advance_to, count, set_up
-from modified_client import raw_modal_submit, raw_slash
+from modified_client import raw_modal_submit
 
 from bot.sandbox import SandboxServer
 from bot.sandbox.actors import InteractionResult
@@ -166,5 +166,81 @@ async def test_a_forged_round_id_in_a_form_is_refused_plainly(
     assert await count(peerpulse, "SELECT COUNT(*) FROM checkin_answers") == 0
 
 
-def _unused() -> None:
-    _ = raw_slash
+# --- time zones -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("zone", "sentence"),
+    [
+        ("localtime", "I don't know the time zone 'localtime'"),
+        ("Factory", "I don't know the time zone 'Factory'"),
+        ("   ", "Type a time zone, for example Europe/London"),
+    ],
+)
+async def test_members_and_moderators_cannot_choose_internal_or_blank_zones(
+    server: SandboxServer, group: DemoGroup, peerpulse: RunningBot, zone: str, sentence: str
+) -> None:
+    ana = server.actor(group.member_ids[0])
+    here = group.home_channel_id
+    saved = await ana.slash("me timezone", channel_id=here, options={"zone": "Asia/Tokyo"})
+    await plain_answer(saved)
+    before = await snapshot(server, group, peerpulse)
+    member = await ana.slash("me timezone", channel_id=here, options={"zone": zone})
+    assert sentence in (await plain_answer(member)).text
+    moderator = await server.actor(group.moderator_id).slash(
+        "peerpulse settings", channel_id=here, options={"timezone": zone}
+    )
+    assert sentence in (await plain_answer(moderator)).text
+    assert await snapshot(server, group, peerpulse) == before
+
+
+async def test_zone_autocomplete_offers_no_internal_keys(
+    server: SandboxServer, group: DemoGroup, peerpulse: RunningBot
+) -> None:
+    here = group.home_channel_id
+    for command, option, actor in (
+        ("me timezone", "zone", group.member_ids[0]),
+        ("peerpulse settings", "timezone", group.moderator_id),
+    ):
+        for typed in ("localt", "factor", "posixr"):
+            choices = await server.actor(actor).autocomplete(
+                command, option, typed, channel_id=here
+            )
+            assert [
+                c for c in choices if c["value"] in {"localtime", "Factory", "posixrules"}
+            ] == []
+
+
+# --- the moderator role -------------------------------------------------------------------
+
+
+async def test_everyone_and_managed_roles_cannot_be_the_moderator_role(
+    server: SandboxServer, group: DemoGroup, peerpulse: RunningBot
+) -> None:
+    roles = server.world.guild(group.guild_id).roles.values()
+    bot_role = next(role.id for role in roles if role.managed)
+    here = group.home_channel_id
+    before = await snapshot(server, group, peerpulse)
+    mira = server.actor(group.moderator_id)
+    everyone = await mira.slash(
+        "peerpulse settings", channel_id=here, options={"moderator_role": group.guild_id}
+    )
+    assert "@everyone can't be the moderator role" in (await plain_answer(everyone)).text
+    managed = await mira.slash(
+        "peerpulse settings", channel_id=here, options={"moderator_role": bot_role}
+    )
+    assert "belongs to a bot or an integration" in (await plain_answer(managed)).text
+    assert await snapshot(server, group, peerpulse) == before
+    refused = await server.actor(group.member_ids[0]).slash("checkin notes", channel_id=here)
+    assert "Only the group's moderators" in (await plain_answer(refused)).text
+
+
+async def test_a_moderator_role_saved_as_everyone_earlier_moderates_no_one(
+    server: SandboxServer, group: DemoGroup, peerpulse: RunningBot
+) -> None:
+    await snapshot(server, group, peerpulse)  # the group exists
+    await peerpulse.db.execute("UPDATE groups SET moderator_role_id = ?", (group.guild_id,))
+    refused = await server.actor(group.member_ids[0]).slash(
+        "checkin notes", channel_id=group.home_channel_id
+    )
+    assert "Only the group's moderators" in (await plain_answer(refused)).text
