@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from bot.errors import UserError
-from bot.wording import echo
+from bot.wording import echo, visible
 
 MINUTES_PER_DAY = 24 * 60
 MAX_TYPED_CHARS = 20
@@ -34,7 +34,7 @@ def parse_time_of_day(text: str, *, end_of_day: bool = False) -> int:
 
     With `end_of_day`, "24:00" and "midnight" mean the end of the day and give 1440.
     """
-    typed = " ".join(text.split()).lower()
+    typed = " ".join(visible(text).split()).lower()
     if len(typed) > MAX_TYPED_CHARS:
         raise time_error(text)
     if typed == "noon":

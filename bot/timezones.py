@@ -6,7 +6,7 @@ from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from bot.errors import UserError
-from bot.wording import echo
+from bot.wording import echo, visible
 
 MAX_CHOICES = 25
 _POPULAR = (
@@ -63,7 +63,7 @@ def _by_lowercase() -> dict[str, str]:
 
 def parse_zone(name: str) -> ZoneInfo:
     """Return the zone called `name` (any case), or raise a `UserError` that says what to type."""
-    typed = "_".join(name.split())
+    typed = "_".join(visible(name).split())
     if not typed:
         raise UserError(
             "Type a time zone, for example Europe/London or America/New_York, or pick one "
@@ -80,7 +80,7 @@ def parse_zone(name: str) -> ZoneInfo:
 
 def search_zones(query: str, limit: int = MAX_CHOICES) -> list[str]:
     """Zones matching `query` for autocomplete: prefix matches first, then any part."""
-    needle = query.strip().lower().replace(" ", "_")
+    needle = "_".join(visible(query).split()).lower()
     if not needle:
         return list(_POPULAR[:limit])
     zones = all_zones()

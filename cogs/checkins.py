@@ -19,7 +19,7 @@ from discord.ext import commands
 from bot.app.checkin_publisher import DiscordCheckinPublisher, page_embed, text_file
 from bot.app.client import PeerPulseBot
 from bot.app.dm_transport import OutgoingDm
-from bot.checkins.chart import render_history
+from bot.checkins.chart import MAX_WEEKS, MIN_WEEKS, render_history
 from bot.checkins.render import (
     RenderedSummary,
     discord_time,
@@ -27,7 +27,7 @@ from bot.checkins.render import (
     reminder_text,
 )
 from bot.checkins.rounds import OPEN_KIND, REMINDER_KIND, CheckinService
-from bot.checkins.schedule import WEEKDAYS, next_open_after
+from bot.checkins.schedule import MAX_OPEN_HOURS, MIN_OPEN_HOURS, WEEKDAYS, next_open_after
 from bot.checkins.store import GroupSchedule, Round
 from bot.delivery.outbox import OutboxItem
 from bot.errors import NotPermittedError, UserError
@@ -75,9 +75,9 @@ class CheckinCog(commands.Cog, name=COG_NAME):
     async def setup_command(  # noqa: PLR0917 - one parameter per command option
         self,
         interaction: discord.Interaction[Any],
-        weekday: str,
-        time: str,
-        hours_open: int = 48,
+        weekday: app_commands.Range[str, 1, 20],
+        time: app_commands.Range[str, 1, 20],
+        hours_open: app_commands.Range[int, MIN_OPEN_HOURS, MAX_OPEN_HOURS] = 48,
         reminder: bool = True,
         channel: discord.TextChannel | None = None,
     ) -> None:
@@ -149,7 +149,11 @@ class CheckinCog(commands.Cog, name=COG_NAME):
 
     @checkin.command(name="history", description="A chart of the last weeks' check-ins")
     @app_commands.describe(weeks="How many weeks to show (2-260); default 12")
-    async def history(self, interaction: discord.Interaction[Any], weeks: int = 12) -> None:
+    async def history(
+        self,
+        interaction: discord.Interaction[Any],
+        weeks: app_commands.Range[int, MIN_WEEKS, MAX_WEEKS] = 12,
+    ) -> None:
         """An ephemeral PNG: energy median and middle half, caseload, participation."""
         group = await self._moderator_group(interaction)
         counts = await self.service.history(group.id, weeks)

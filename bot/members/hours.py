@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.errors import UserError
 from bot.timeofday import MINUTES_PER_DAY, parse_time_of_day
+from bot.wording import echo, visible
 
 EN_DASH = "\N{EN DASH}"
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -77,7 +78,7 @@ DEFAULT_HOURS = WorkingHours(frozenset(range(5)), 9 * 60, 17 * 60)
 
 def parse_days(spec: str) -> frozenset[int]:
     """Parse "Mon-Fri", "Sun-Thu" (wrapping), "Mon,Wed,Fri", "weekdays" or "every day"."""
-    text = spec.strip().lower()
+    text = " ".join(visible(spec).split()).lower()
     if text in {"weekdays", "workdays"}:
         return frozenset(range(5))
     if text in {"every day", "everyday", "daily", "all", "mon-sun"}:
@@ -88,6 +89,8 @@ def parse_days(spec: str) -> frozenset[int]:
             continue
         if "-" in part:
             first, _, last = part.partition("-")
+            if not first or not last:
+                raise UserError(_DAYS_HINT)
             start, stop = _day(first), _day(last)
             days.update((start + step) % 7 for step in range((stop - start) % 7 + 1))
         else:
@@ -100,7 +103,7 @@ def parse_days(spec: str) -> frozenset[int]:
 def _day(name: str) -> int:
     index = _DAY_ALIASES.get(name.strip().rstrip("."))
     if index is None:
-        raise UserError(f"I don't know the day '{name[:20]}'. {_DAYS_HINT}")
+        raise UserError(f"I don't know the day '{echo(name, 20)}'. {_DAYS_HINT}")
     return index
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from checkin_steps import TUESDAY_9, advance_to, count, set_up
-from modified_client import raw_modal_submit
+from modified_client import raw_modal_submit, raw_slash
 
 from bot.sandbox import SandboxServer
 from bot.sandbox.actors import InteractionResult
@@ -244,3 +244,108 @@ async def test_a_moderator_role_saved_as_everyone_earlier_moderates_no_one(
         "checkin notes", channel_id=group.home_channel_id
     )
     assert "Only the group's moderators" in (await plain_answer(refused)).text
+
+
+# --- every command's options, as a modified client could send them -----------------------
+
+OPTION_TYPES = {
+    "channel": 7,
+    "home_channel": 7,
+    "moderator_role": 8,
+    "clear_moderator_role": 5,
+    "reminder": 5,
+    "hours_open": 4,
+    "weeks": 4,
+    "zone": 3,
+    "days": 3,
+    "start": 3,
+    "end": 3,
+    "until": 3,
+    "kind": 3,
+    "setting": 3,
+    "timezone": 3,
+    "weekday": 3,
+    "time": 3,
+}
+SETUP = {"weekday": "Monday", "time": "09:00"}
+MALFORMED: list[tuple[str, dict[str, object], str]] = [
+    ("me timezone", {"zone": "x" * 4000}, "zone takes at most 64 characters."),
+    ("me timezone", {"zone": ""}, "zone can't be empty."),
+    ("me timezone", {"zone": 5}, "I couldn't use the value sent for zone."),
+    ("me hours", {"days": "Mon-Fri", "start": "9" * 4000, "end": "17:00"}, "start takes at most"),
+    ("me hours", {"days": 5, "start": 9, "end": 17}, "the value sent for days"),
+    ("me away", {"until": 20260320}, "the value sent for until"),
+    ("me away", {"until": "\u202e" * 31}, "until takes at most 30 characters."),
+    ("me dms", {"kind": "everything", "setting": "on"}, "the value sent for kind"),
+    ("me reminders", {"setting": "maybe"}, "the value sent for setting"),
+    ("checkin setup", {**SETUP, "hours_open": 10**30}, "hours_open takes a number from 1 to 168."),
+    ("checkin setup", {**SETUP, "hours_open": -5}, "hours_open takes a number from 1 to 168."),
+    ("checkin setup", {**SETUP, "hours_open": 2.5}, "hours_open takes a whole number."),
+    ("checkin setup", {**SETUP, "reminder": "yes"}, "the value sent for reminder"),
+    ("checkin setup", {**SETUP, "channel": "9" * 30}, "the value sent for channel"),
+    ("checkin setup", {"weekday": "M" * 500, "time": "09:00"}, "weekday takes at most 20"),
+    ("checkin history", {"weeks": 10**30}, "weeks takes a number from 2 to 260."),
+    ("checkin history", {"weeks": -1}, "weeks takes a number from 2 to 260."),
+    ("peerpulse settings", {"moderator_role": "12345"}, "the value sent for moderator_role"),
+    ("peerpulse settings", {"moderator_role": "9" * 30}, "the value sent for moderator_role"),
+    ("peerpulse settings", {"home_channel": "12345"}, "the value sent for home_channel"),
+    ("peerpulse settings", {"clear_moderator_role": "true"}, "clear_moderator_role"),
+    ("peerpulse settings", {"timezone": "x" * 4000}, "timezone takes at most 64 characters."),
+    ("peerpulse settings", {"nonsense": "x"}, "has no option called that"),
+]
+
+
+async def test_options_past_their_declaration_are_refused_plainly_and_change_nothing(
+    server: SandboxServer, group: DemoGroup, peerpulse: RunningBot
+) -> None:
+    here = group.home_channel_id
+    await set_up(server, group)
+    before = await snapshot(server, group, peerpulse)
+    wrong = []
+    for command, options, sentence in MALFORMED:
+        result = await raw_slash(
+            server,
+            group.moderator_id,
+            command,
+            channel_id=here,
+            options=options,
+            option_types=OPTION_TYPES,
+        )
+        text = (await plain_answer(result)).text
+        if sentence not in text:
+            wrong.append((command, str(options)[:60], text))
+    assert wrong == []
+    assert await snapshot(server, group, peerpulse) == before
+
+
+async def test_invisible_characters_pasted_with_a_value_are_ignored(
+    server: SandboxServer, group: DemoGroup, peerpulse: RunningBot
+) -> None:
+    ana = server.actor(group.member_ids[0])
+    here = group.home_channel_id
+    zone = await ana.slash(
+        "me timezone", channel_id=here, options={"zone": "\u202aEurope/London\u200b\u202c"}
+    )
+    assert "Time zone: Europe/London" in (await plain_answer(zone)).embed_text()
+    hours = await ana.slash(
+        "me hours",
+        channel_id=here,
+        options={"days": "\u2066Mon-Fri\u2069", "start": "0\u200b9:00", "end": "5\u200dpm"},
+    )
+    assert "Mon–Fri 09:00–17:00" in (await plain_answer(hours)).embed_text()
+    away = await ana.slash("me away", channel_id=here, options={"until": "\u200f20 Mar"})
+    assert "Away until Fri 20 Mar" in (await plain_answer(away)).embed_text()
+
+
+async def test_refusals_quote_typed_text_without_its_formatting(
+    server: SandboxServer, group: DemoGroup, peerpulse: RunningBot
+) -> None:
+    ana = server.actor(group.member_ids[0])
+    result = await ana.slash(
+        "me hours",
+        channel_id=group.home_channel_id,
+        options={"days": "**@everyone**", "start": "09:00", "end": "17:00"},
+    )
+    text = (await plain_answer(result)).text
+    assert text.startswith("I don't know the day '\\*\\*@\u200beveryone\\*\\*'.")
+    assert await hours_row(peerpulse, ana.user_id) is None
