@@ -86,7 +86,8 @@ def answer_from_form(values: Mapping[str, str | None], earlier: Answer | None) -
     """
     energy = _offered(values.get("energy"), tuple(str(e) for e in ENERGY_LEVELS), ENERGY_HINT)
     consult = _offered(values.get("consult") or "no", CONSULT_CHOICES, CONSULT_HINT)
-    note = values.get("note") or ""
+    typed: object = values.get("note")
+    note = typed if isinstance(typed, str) else ""  # a modified client may send a non-string
     return AnswerInput(
         energy=int(energy),
         caseload=_offered(values.get("caseload"), CASELOADS, CASELOAD_HINT),

@@ -349,3 +349,13 @@ async def test_refusals_quote_typed_text_without_its_formatting(
     text = (await plain_answer(result)).text
     assert text.startswith("I don't know the day '\\*\\*@\u200beveryone\\*\\*'.")
     assert await hours_row(peerpulse, ana.user_id) is None
+
+
+async def test_a_note_that_is_not_text_is_ignored_and_the_answer_saved(
+    server: SandboxServer, group: DemoGroup, peerpulse: RunningBot
+) -> None:
+    modal = await open_form(server, group, peerpulse)
+    values = {"energy": "3", "caseload": "heavy", "boundaries": "yes", "consult": "no", "note": 5}
+    result = await raw_modal_submit(server, group.member_ids[0], modal, values)  # type: ignore[arg-type]
+    assert "your check-in is saved" in (await plain_answer(result)).text
+    assert await count(peerpulse, "SELECT COUNT(*) FROM checkin_answers WHERE note IS NULL") == 1

@@ -44,7 +44,7 @@ async def boundaries(story: Story) -> None:
         )
         clock.advance(timedelta(minutes=1))
     story.progress(
-        "Dev then types his whole shift, '10pm-6am', as the start and is told how to write "
+        "Dev then types her whole shift, '10pm-6am', as the start and is told how to write "
         "a time; nothing changes"
     )
     await dev.slash(
