@@ -45,14 +45,20 @@ def option_problem(
 ) -> str | None:
     """A sentence for the first option that breaks the command's declaration, else None."""
     resolved: Mapping[str, Any] = data.get("resolved") or {}
-    for option in leaf_options(data):
-        name = str(option.get("name", ""))[:32]
-        parameter = command.get_parameter(name)
+    declared = {parameter.display_name: parameter for parameter in command.parameters}
+    given = leaf_options(data)
+    for option in given:
+        parameter = declared.get(str(option.get("name", "")))
         if parameter is None:
             return f"/{command.qualified_name} has no option called that. Pick one from the list."
         problem = _value_problem(parameter, option.get("value"), resolved)
         if problem is not None:
             return problem
+    names = {option.get("name") for option in given}
+    missing = [name for name, parameter in declared.items() if parameter.required]
+    for name in missing:
+        if name not in names:
+            return f"/{command.qualified_name} needs {name}. Fill it in, then try again."
     return None
 
 

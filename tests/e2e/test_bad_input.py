@@ -292,6 +292,8 @@ MALFORMED: list[tuple[str, dict[str, object], str]] = [
     ("peerpulse settings", {"clear_moderator_role": "true"}, "clear_moderator_role"),
     ("peerpulse settings", {"timezone": "x" * 4000}, "timezone takes at most 64 characters."),
     ("peerpulse settings", {"nonsense": "x"}, "has no option called that"),
+    ("me hours", {"days": "Mon-Fri", "start": "09:00"}, "/me hours needs end."),
+    ("checkin setup", {"weekday": "Monday"}, "/checkin setup needs time."),
 ]
 
 

@@ -158,6 +158,16 @@ def test_an_end_at_midnight_closes_the_evening_window(end: str) -> None:
     assert next_window_start(evening, LONDON, utc(2026, 3, 3, 9)) == utc(2026, 3, 3, 18)
 
 
+def test_an_evening_ending_at_a_midnight_that_dst_skips_ends_at_the_change() -> None:
+    # Chile springs forward at midnight: Sat 5 Sep 2026 24:00 -04 is Sun 01:00 -03.
+    santiago = ZoneInfo("America/Santiago")
+    evening = parse_hours("Sat", "18:00", "00:00")
+    assert window_on(evening, santiago, date(2026, 9, 5)) == (
+        utc(2026, 9, 5, 22),
+        utc(2026, 9, 6, 4),
+    )
+
+
 def test_12_hour_times_make_hours() -> None:
     assert parse_hours("Sun-Thu", "10pm", "6am") == parse_hours("Sun-Thu", "22:00", "06:00")
     assert parse_hours("Mon-Fri", "9am", "5:30 pm") == WorkingHours(frozenset(range(5)), 540, 1050)
