@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from bot.errors import UserError
 from bot.timeofday import parse_time_of_day
 from bot.timezones import parse_zone
+from bot.wording import visible
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MIN_OPEN_HOURS = 1
@@ -70,7 +71,7 @@ def parse_weekday(value: str | int) -> int:
         if 0 <= value <= 6:
             return value
     else:
-        needle = value.strip().lower()
+        needle = visible(value).strip().lower()
         matches = [
             i for i, name in enumerate(WEEKDAYS) if len(needle) >= 2 and name.startswith(needle)
         ]

@@ -124,6 +124,7 @@ def test_setup_input_is_validated_with_sentences() -> None:
         24,
     )
     assert parse_weekday("Sunday") == 6
+    assert parse_weekday("\u200bTuesday\u200e") == 1  # pasted with invisible characters
     assert parse_weekday(3) == 3
     with pytest.raises(UserError, match="Monday to Sunday"):
         parse_weekday("t")  # tuesday or thursday?
