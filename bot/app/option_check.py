@@ -119,13 +119,20 @@ class CheckedCommandTree(app_commands.CommandTree[Any]):
     """The command tree that refuses options breaking their declaration, before any command."""
 
     async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
-        """Answer a malformed command with a plain sentence instead of running it."""
+        """Answer a malformed command with a plain sentence instead of running it, and a
+        malformed autocomplete request with no choices."""
         command = interaction.command
-        if interaction.type is not discord.InteractionType.application_command or not isinstance(
-            command, app_commands.Command
-        ):
+        if not isinstance(command, app_commands.Command):
             return True
-        problem = option_problem(command, dict(interaction.data or {}))
+        data = dict(interaction.data or {})
+        if interaction.type is discord.InteractionType.autocomplete:
+            if all(isinstance(o.get("value"), str) for o in leaf_options(data) if o.get("focused")):
+                return True
+            await interaction.response.autocomplete([])
+            return False
+        if interaction.type is not discord.InteractionType.application_command:
+            return True
+        problem = option_problem(command, data)
         if problem is None:
             return True
         await interaction_errors.report(interaction, UserError(problem))

@@ -15,7 +15,7 @@ from bot.sandbox import SandboxServer
 from bot.sandbox.actors import InteractionResult
 from bot.sandbox.views import ModalView
 
-APPLICATION_COMMAND, MODAL_SUBMIT = 2, 5
+APPLICATION_COMMAND, AUTOCOMPLETE, MODAL_SUBMIT = 2, 4, 5
 _OPTION_TYPES = {str: 3, bool: 5, int: 4, float: 10}
 _LABEL, _TEXT_INPUT = 18, 4
 
@@ -28,8 +28,10 @@ async def raw_slash(
     channel_id: int,
     options: Mapping[str, Any],
     option_types: Mapping[str, int] | None = None,
+    focused: str | None = None,
 ) -> InteractionResult:
-    """Use `/command` with options sent as given (no length, bound or choice checks)."""
+    """Use `/command` with options sent as given (no length, bound or choice checks);
+    with `focused`, ask for that option's autocomplete choices instead."""
     actor = server.actor(user_id)
     guild_id = server.world.channel(channel_id).guild_id
     parts = command.split()
@@ -37,6 +39,7 @@ async def raw_slash(
     types = dict(option_types or {})
     leaf: list[dict[str, Any]] = [
         {"name": name, "type": types.get(name, _OPTION_TYPES[type(value)]), "value": value}
+        | ({"focused": True} if name == focused else {})
         for name, value in options.items()
     ]
     container = synced
@@ -48,7 +51,8 @@ async def raw_slash(
     for sub in reversed(chain):
         nested = [{"name": sub["name"], "type": sub["type"], "options": nested}]
     data = {"id": synced["id"], "name": synced["name"], "type": 1, "options": nested}
-    interaction = actor._dispatch(APPLICATION_COMMAND, channel_id, data, f"raw /{command}")
+    kind = APPLICATION_COMMAND if focused is None else AUTOCOMPLETE
+    interaction = actor._dispatch(kind, channel_id, data, f"raw /{command}")
     return await actor._answer(interaction, None, wait=True)
 
 

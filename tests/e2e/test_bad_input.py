@@ -361,3 +361,19 @@ async def test_a_note_that_is_not_text_is_ignored_and_the_answer_saved(
     result = await raw_modal_submit(server, group.member_ids[0], modal, values)  # type: ignore[arg-type]
     assert "your check-in is saved" in (await plain_answer(result)).text
     assert await count(peerpulse, "SELECT COUNT(*) FROM checkin_answers WHERE note IS NULL") == 1
+
+
+async def test_an_autocomplete_request_of_the_wrong_type_gets_no_choices(
+    server: SandboxServer, group: DemoGroup, peerpulse: RunningBot
+) -> None:
+    for command, option in (("me timezone", "zone"), ("peerpulse settings", "timezone")):
+        result = await raw_slash(
+            server,
+            group.moderator_id,
+            command,
+            channel_id=group.home_channel_id,
+            options={option: 5},
+            option_types={option: 3},
+            focused=option,
+        )
+        assert result.choices == []
