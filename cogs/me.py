@@ -43,6 +43,7 @@ from bot.members.preferences import (
     set_timezone,
 )
 from bot.timezones import search_zones
+from bot.wording import plural
 from cogs._common import EMBED_COLOUR, group_here
 
 log = logging.getLogger(__name__)
@@ -221,7 +222,7 @@ class MeCog(commands.Cog):
         data = json.dumps(document, indent=2, ensure_ascii=False).encode()
         rows = sum(len(found) for found in tables.values())
         await interaction.response.send_message(
-            f"Everything linked to you: {rows} row(s). Only you can see this file.",
+            f"Everything linked to you: {plural(rows, 'record')}. Only you can see this file.",
             file=discord.File(io.BytesIO(data), filename="peerpulse-my-data.json"),
             ephemeral=True,
         )

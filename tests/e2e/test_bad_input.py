@@ -377,3 +377,14 @@ async def test_an_autocomplete_request_of_the_wrong_type_gets_no_choices(
             focused=option,
         )
         assert result.choices == []
+
+
+async def test_counts_in_answers_take_the_right_plural(
+    server: SandboxServer, group: DemoGroup, peerpulse: RunningBot
+) -> None:
+    ana = server.actor(group.member_ids[0])
+    await ana.slash("me reminders", channel_id=group.home_channel_id, options={"setting": "off"})
+    exported = await ana.slash("me export", channel_id=group.home_channel_id)
+    text = (await plain_answer(exported)).text
+    assert text.startswith("Everything linked to you: 1 record.")
+    assert "(s)" not in text
