@@ -13,10 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from bot.errors import UserError
+from bot.timezones import parse_zone
 
 ENV_PREFIX = "PEERPULSE_"
 CONFIG_ENV = "PEERPULSE_CONFIG"
@@ -82,11 +84,11 @@ class GroupDefaults(_Section):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
+        # The zones a moderator may choose: never "localtime" (the machine's) or "Factory".
         try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+            return parse_zone(value).key
+        except UserError:
             raise ValueError("expected an IANA time zone name such as Europe/London") from None
-        return value
 
 
 class SchedulerSettings(_Section):

@@ -14,6 +14,7 @@ import discord
 from bot.app import replies
 from bot.checkins.store import Round
 from bot.errors import UserError
+from bot.ids import ID_DIGITS
 from bot.members.dm_consent import choose_dms
 from bot.members.hours import format_hours
 from bot.members.preferences import get_preferences
@@ -29,7 +30,8 @@ DM_OFF_LABEL = "Stop check-in DMs"
 
 
 class AnswerButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"checkin:answer:(?P<round>[0-9]+)"
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=rf"checkin:answer:(?P<round>{ID_DIGITS})",
 ):
     """Opens the check-in form for the round in its custom_id (channel post and DMs)."""
 
@@ -62,7 +64,7 @@ class AnswerButton(
 
 class DmButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"checkin:dms:(?P<group>[0-9]+):(?P<switch>on|off)",
+    template=rf"checkin:dms:(?P<group>{ID_DIGITS}):(?P<switch>on|off)",
 ):
     """Turns check-in DMs on (the post's button) or off (offered after turning them on)."""
 

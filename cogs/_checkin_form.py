@@ -28,13 +28,14 @@ from bot.checkins.answers import (
     Caseload,
     NoteMayIdentifyClientError,
     Visibility,
-    carried_visibility,
+    answer_from_form,
 )
 from bot.checkins.render import discord_time, week_label
 from bot.checkins.store import Round
 from bot.checkins.summary import MIN_RESPONSES
 from bot.db import DatabaseBusyError
 from bot.errors import UserError
+from bot.ids import ID_DIGITS
 from bot.text import plain
 from cogs._checkin_context import CheckinContext, context_of, reporting, require_member
 
@@ -203,20 +204,7 @@ class CheckinForm(discord.ui.Modal):
 
 def answer_from_values(values: dict[str, str | None], earlier: Answer | None) -> AnswerInput:
     """The domain's input from the form's values by custom_id (the domain validates them)."""
-    energy = values.get("energy") or ""
-    consult = values.get("consult") or "no"
-    note = values.get("note") or ""
-    if not energy.isdigit():
-        raise UserError("Energy is a number from 1 (running on empty) to 5 (full of energy).")
-    return AnswerInput(
-        energy=int(energy),
-        caseload=cast(Caseload, values.get("caseload")),
-        boundaries=cast(Boundaries, values.get("boundaries")),
-        wants_consult=consult != "no",
-        share_consult_name=consult == "yes_share",
-        note=note,
-        note_visibility=carried_visibility(earlier, note),
-    )
+    return answer_from_form(values, earlier)
 
 
 def submitted_values(data: dict[str, Any]) -> dict[str, str | None]:
@@ -463,7 +451,7 @@ def flagged_view(pending_id: str) -> discord.ui.View:
 
 class NoteVisibilityButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"checkin:note:(?P<round>[0-9]+):(?P<visibility>only_me|moderators|group)",
+    template=rf"checkin:note:(?P<round>{ID_DIGITS}):(?P<visibility>only_me|moderators|group)",
 ):
     """One of "Only me · Moderators · The group" under the confirmation (survives restarts)."""
 

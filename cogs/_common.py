@@ -12,8 +12,11 @@ EMBED_COLOUR = discord.Colour(0x5B8DEF)
 
 
 def role_ids(user: discord.User | discord.Member) -> list[int]:
-    """The ids of the user's roles in the server (none in DMs)."""
-    return [role.id for role in getattr(user, "roles", [])]
+    """The ids of the user's roles in the server, without @everyone (none in DMs).
+
+    Leaving @everyone out means a moderator role saved as @everyone moderates no one.
+    """
+    return [role.id for role in getattr(user, "roles", []) if not role.is_default()]
 
 
 async def group_here(bot: PeerPulseBot, interaction: discord.Interaction) -> Group:

@@ -20,7 +20,7 @@ from bot.app import replies
 from bot.app.checkin_publisher import DiscordCheckinPublisher, page_embed, text_file
 from bot.app.client import PeerPulseBot
 from bot.app.dm_transport import OutgoingDm
-from bot.checkins.chart import render_history
+from bot.checkins.chart import MAX_WEEKS, MIN_WEEKS, render_history
 from bot.checkins.render import (
     RenderedSummary,
     discord_time,
@@ -28,12 +28,14 @@ from bot.checkins.render import (
     reminder_text,
 )
 from bot.checkins.rounds import OPEN_KIND, REMINDER_KIND, CheckinService
-from bot.checkins.schedule import WEEKDAYS, next_open_after
+from bot.checkins.schedule import MAX_OPEN_HOURS, MIN_OPEN_HOURS, WEEKDAYS, next_open_after
 from bot.checkins.store import GroupSchedule, Round
 from bot.delivery.outbox import OutboxItem
 from bot.errors import NotPermittedError, UserError
 from bot.groups import Group
+from bot.ids import parse_id
 from bot.moderation import is_moderator, refusal
+from bot.wording import plural
 from cogs._checkin_buttons import DYNAMIC_ITEMS, dm_view, round_view
 from cogs._checkin_context import COG_NAME, CheckinContext, reporting
 from cogs._checkin_form import (
@@ -71,7 +73,7 @@ class CheckinCog(commands.Cog, name=COG_NAME):
     @checkin.command(name="setup", description="Set when check-ins open, for how long, and where")
     @app_commands.describe(
         weekday="The day check-ins open, e.g. Monday",
-        time="Local time they open, 24-hour HH:MM in the group's time zone, e.g. 09:00",
+        time="Local time they open, in the group's time zone, e.g. 09:00 or 9am",
         hours_open="How many hours each check-in stays open (1-168); default 48",
         reminder="Send one reminder DM to opted-in members who haven't answered; default on",
         channel="Where to post; default: the group's home channel, else this channel",
@@ -79,9 +81,9 @@ class CheckinCog(commands.Cog, name=COG_NAME):
     async def setup_command(  # noqa: PLR0917 - one parameter per command option
         self,
         interaction: discord.Interaction[Any],
-        weekday: str,
-        time: str,
-        hours_open: int = 48,
+        weekday: app_commands.Range[str, 1, 20],
+        time: app_commands.Range[str, 1, 20],
+        hours_open: app_commands.Range[int, MIN_OPEN_HOURS, MAX_OPEN_HOURS] = 48,
         reminder: bool = True,
         channel: discord.TextChannel | None = None,
     ) -> None:
@@ -153,7 +155,11 @@ class CheckinCog(commands.Cog, name=COG_NAME):
 
     @checkin.command(name="history", description="A chart of the last weeks' check-ins")
     @app_commands.describe(weeks="How many weeks to show (2-260); default 12")
-    async def history(self, interaction: discord.Interaction[Any], weeks: int = 12) -> None:
+    async def history(
+        self,
+        interaction: discord.Interaction[Any],
+        weeks: app_commands.Range[int, MIN_WEEKS, MAX_WEEKS] = 12,
+    ) -> None:
         """An ephemeral PNG: energy median and middle half, caseload, participation."""
         group = await self._moderator_group(interaction)
         counts = await self.service.history(group.id, weeks)
@@ -166,7 +172,7 @@ class CheckinCog(commands.Cog, name=COG_NAME):
         )
         await replies.respond(
             interaction,
-            f"Check-ins of the last {len(counts)} closed week(s). Weeks with fewer than 3 "
+            f"Check-ins of the last {plural(len(counts), 'closed week')}. Weeks with fewer than 3 "
             "answers show participation only.",
             file=image,
         )
@@ -216,7 +222,7 @@ class CheckinCog(commands.Cog, name=COG_NAME):
             name="When",
             value=(
                 f"{WEEKDAYS[schedule.weekday].title()}s at {schedule.local_time:%H:%M} "
-                f"({schedule.timezone}), open for {schedule.open_hours} hours"
+                f"({schedule.timezone}), open for {plural(schedule.open_hours, 'hour')}"
             ),
             inline=False,
         )
@@ -263,7 +269,10 @@ class OrphanedForms(commands.Cog):
         if match is None:
             return
         async with reporting(interaction):
-            await save_orphaned_form(self.context, interaction, int(match["round"]))
+            round_id = parse_id(match["round"])
+            if round_id is None:  # a forged custom_id
+                raise UserError("That check-in no longer exists. Use the latest check-in post.")
+            await save_orphaned_form(self.context, interaction, round_id)
 
 
 async def setup(bot: PeerPulseBot) -> None:

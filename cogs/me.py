@@ -45,6 +45,7 @@ from bot.members.preferences import (
     set_timezone,
 )
 from bot.timezones import search_zones
+from bot.wording import plural
 from cogs._common import EMBED_COLOUR, group_here
 
 log = logging.getLogger(__name__)
@@ -120,8 +121,8 @@ class MeCog(commands.Cog):
     @me.command(name="hours", description="The days and hours the bot may DM you")
     @app_commands.describe(
         days="Working days, e.g. Mon-Fri, Sun-Thu or Mon,Wed,Fri",
-        start="When your day starts, 24-hour, e.g. 09:00",
-        end="When it ends, e.g. 17:00 (22:00 to 06:00 ends the next day)",
+        start="When your day starts, e.g. 09:00 or 9am",
+        end="When it ends, e.g. 17:00 or 5pm (22:00 to 06:00 ends the next day)",
     )
     async def hours(
         self,
@@ -224,7 +225,7 @@ class MeCog(commands.Cog):
         rows = sum(len(found) for found in tables.values())
         await replies.respond(
             interaction,
-            f"Everything linked to you: {rows} row(s). Only you can see this file.",
+            f"Everything linked to you: {plural(rows, 'record')}. Only you can see this file.",
             file=discord.File(io.BytesIO(data), filename="peerpulse-my-data.json"),
         )
 

@@ -17,8 +17,9 @@ from bot.delivery.outbox import next_attempt_at
 from bot.delivery.status import delivery_status
 from bot.errors import NotPermittedError, UserError
 from bot.groups import Group, SettingsChange, update_settings
-from bot.moderation import is_moderator, refusal
+from bot.moderation import check_moderator_role, is_moderator, refusal
 from bot.timezones import search_zones
+from bot.wording import plural
 from cogs._common import EMBED_COLOUR, group_here, require_can_post, role_ids
 
 STATUS_PERIOD = timedelta(days=7)
@@ -56,6 +57,8 @@ class SettingsCog(commands.Cog):
             raise NotPermittedError(refusal(group.moderator_role_id))
         if moderator_role is not None and clear_moderator_role:
             raise UserError("Choose either a moderator role or clear_moderator_role, not both.")
+        if moderator_role is not None:
+            check_moderator_role(moderator_role.id, group.guild_id, managed=moderator_role.managed)
         if home_channel is not None:
             require_can_post(home_channel)
         change = SettingsChange(
@@ -136,8 +139,8 @@ class SettingsCog(commands.Cog):
         embed.add_field(
             name="Privacy",
             value=(
-                f"Free text is kept {group.retention_days} days; results need at least "
-                f"{group.anonymity_threshold} answers."
+                f"Free text is kept {plural(group.retention_days, 'day')}; results need at "
+                f"least {plural(group.anonymity_threshold, 'answer')}."
             ),
             inline=False,
         )

@@ -17,6 +17,7 @@ from discord.ext import commands
 import cogs
 from bot.app import interaction_errors, replies
 from bot.app.dm_transport import DiscordDmTransport, DmRenderers
+from bot.app.option_check import CheckedCommandTree
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
@@ -71,6 +72,7 @@ class PeerPulseBot(commands.Bot):
             intents=required_intents(),
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=settings.discord.guild_ready_timeout,
+            tree_cls=CheckedCommandTree,
         )
         self.settings = settings
         self.db = db

@@ -23,6 +23,7 @@ from bot.checkins.answers import CASELOADS, ENERGY_LEVELS
 from bot.checkins.store import WeekAggregate
 from bot.checkins.summary import MIN_RESPONSES
 from bot.errors import UserError
+from bot.wording import plural
 
 MIN_WEEKS = 2
 MAX_WEEKS = 260
@@ -144,7 +145,7 @@ def _bars(
 def alt_text(points: Sequence[WeekPoint]) -> str:
     """The chart's trend in words, for people who cannot see it."""
     first, last = points[0].period, points[-1].period
-    parts = [f"Check-in history from {first} to {last} ({len(points)} weeks)."]
+    parts = [f"Check-in history from {first} to {last} ({plural(len(points), 'week')})."]
     shown = [p for p in points if p.energy_median is not None]
     if shown:
         values = [p.energy_median for p in shown if p.energy_median is not None]

@@ -21,20 +21,20 @@ Rules, in one place:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.errors import UserError
+from bot.timeofday import parse_time_of_day
 from bot.timezones import parse_zone
+from bot.wording import visible
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MIN_OPEN_HOURS = 1
 MAX_OPEN_HOURS = 168
 LATE_OPEN_SHARE = 0.5
 REMINDER_BEFORE_CLOSE = timedelta(hours=24)
-_HH_MM = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
 _MAX_GAP_MINUTES = 24 * 60
 
 
@@ -71,7 +71,7 @@ def parse_weekday(value: str | int) -> int:
         if 0 <= value <= 6:
             return value
     else:
-        needle = value.strip().lower()
+        needle = visible(value).strip().lower()
         matches = [
             i for i, name in enumerate(WEEKDAYS) if len(needle) >= 2 and name.startswith(needle)
         ]
@@ -81,15 +81,9 @@ def parse_weekday(value: str | int) -> int:
 
 
 def parse_local_time(value: str) -> time:
-    """ "HH:MM" on a 24-hour clock → a time, or a UserError that shows the format."""
-    match = _HH_MM.match(value)
-    if match:
-        hours, minutes = int(match[1]), int(match[2])
-        if hours < 24 and minutes < 60:
-            return time(hours, minutes)
-    raise UserError(
-        f"'{value[:20]}' is not a time I understand. Use 24-hour HH:MM, for example 09:30 or 17:00."
-    )
+    """A typed time of day ("09:00", "9am", "9:30 pm") → a time, or the shared refusal."""
+    hours, minutes = divmod(parse_time_of_day(value), 60)
+    return time(hours, minutes)
 
 
 def validate_open_hours(hours: int) -> int:

@@ -17,6 +17,7 @@ from bot.checkins.schedule import CheckinSchedule, RoundWindow
 from bot.checkins.summary import RoundCounts
 from bot.db import Database, Sql
 from bot.errors import UserError
+from bot.ids import is_storable_id
 from bot.members.personal_data import REGISTRY
 from bot.members.retention import TEXT_RETENTION
 
@@ -259,7 +260,9 @@ async def insert_round(
 
 
 async def get_round(sql: Sql, round_id: int) -> Round | None:
-    """One round by id (buttons carry it)."""
+    """One round by id (buttons carry it); None for an id no round can have."""
+    if not is_storable_id(round_id):
+        return None  # a forged custom_id: SQLite would overflow
     row = await sql.fetchone(
         f"SELECT {_ROUND_COLUMNS} FROM checkin_rounds WHERE id = ?",  # noqa: S608 - constant columns
         (round_id,),

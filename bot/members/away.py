@@ -8,14 +8,15 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.errors import UserError
+from bot.wording import echo, visible
 
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MAX_AWAY_DAYS = 366
 _DATE_HINT = "Write the date like 2026-03-03 or 3 Mar."
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_DAY_MONTH = re.compile(r"^(\d{1,2})\s+([a-z]+)\.?(?:\s+(\d{4}))?$")
-_MONTH_DAY = re.compile(r"^([a-z]+)\.?\s+(\d{1,2})(?:,?\s+(\d{4}))?$")
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+_DAY_MONTH = re.compile(r"^(\d{1,2})\s+([a-z]+)\.?(?:\s+(\d{4}))?$", re.ASCII)
+_MONTH_DAY = re.compile(r"^([a-z]+)\.?\s+(\d{1,2})(?:,?\s+(\d{4}))?$", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ def format_date(day: date) -> str:
 
 def parse_date(text: str, today: date) -> date:
     """Parse "2026-03-03", "3 Mar", "3 March 2026" or "Mar 3"; a year-less date is the next one."""
-    cleaned = text.strip().lower()
+    cleaned = " ".join(visible(text).split()).lower()
     if _ISO.match(cleaned):
         try:
             return date.fromisoformat(cleaned)
@@ -63,7 +64,7 @@ def _month(text: str) -> int:
     for index, name in enumerate(MONTH_NAMES, start=1):
         if text.startswith(name.lower()):
             return index
-    raise UserError(f"I don't know the month '{text[:20]}'. {_DATE_HINT}")
+    raise UserError(f"I don't know the month '{echo(text, 20)}'. {_DATE_HINT}")
 
 
 def check_until(until: date | None, today: date) -> None:

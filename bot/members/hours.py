@@ -15,8 +15,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.errors import UserError
+from bot.timeofday import MINUTES_PER_DAY, parse_time_of_day
+from bot.wording import echo, visible
 
-MINUTES_PER_DAY = 24 * 60
 EN_DASH = "\N{EN DASH}"
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _DAY_ALIASES = {
@@ -32,9 +33,7 @@ _DAY_ALIASES = {
     "thur": 3,
     "thurs": 3,
 }
-_TIME = re.compile(r"^\s*(\d{1,2})[:.h]?(\d{2})\s*$")
 _DAYS_HINT = "Write working days like Mon-Fri, Sun-Thu or Mon,Wed,Fri."
-_TIME_HINT = "Use 24-hour times like 09:00 or 17:30."
 # Gaps in local time are at most a day (Samoa skipped 30 Dec 2011).
 _MAX_GAP_MINUTES = 2 * MINUTES_PER_DAY
 
@@ -79,7 +78,7 @@ DEFAULT_HOURS = WorkingHours(frozenset(range(5)), 9 * 60, 17 * 60)
 
 def parse_days(spec: str) -> frozenset[int]:
     """Parse "Mon-Fri", "Sun-Thu" (wrapping), "Mon,Wed,Fri", "weekdays" or "every day"."""
-    text = spec.strip().lower()
+    text = " ".join(visible(spec).split()).lower()
     if text in {"weekdays", "workdays"}:
         return frozenset(range(5))
     if text in {"every day", "everyday", "daily", "all", "mon-sun"}:
@@ -90,6 +89,8 @@ def parse_days(spec: str) -> frozenset[int]:
             continue
         if "-" in part:
             first, _, last = part.partition("-")
+            if not first or not last:
+                raise UserError(_DAYS_HINT)
             start, stop = _day(first), _day(last)
             days.update((start + step) % 7 for step in range((stop - start) % 7 + 1))
         else:
@@ -102,21 +103,18 @@ def parse_days(spec: str) -> frozenset[int]:
 def _day(name: str) -> int:
     index = _DAY_ALIASES.get(name.strip().rstrip("."))
     if index is None:
-        raise UserError(f"I don't know the day '{name[:20]}'. {_DAYS_HINT}")
+        raise UserError(f"I don't know the day '{echo(name, 20)}'. {_DAYS_HINT}")
     return index
 
 
 def parse_time(text: str, *, is_end: bool = False) -> int:
-    """Parse "09:00", "9:00", "0900" or "17.30" into minutes after midnight; "24:00" ends a day."""
-    match = _TIME.match(text)
-    if match is None:
-        raise UserError(_TIME_HINT)
-    hours, minutes = int(match[1]), int(match[2])
-    if is_end and (hours, minutes) == (24, 0):
-        return MINUTES_PER_DAY
-    if hours > 23 or minutes > 59:
-        raise UserError(_TIME_HINT)
-    return hours * 60 + minutes
+    """Minutes after midnight of a typed time ("09:00", "9am", "9:30 pm", "21:00").
+
+    An end of "00:00", "24:00" or "midnight" means the end of the day (1440), so a
+    window like 18:00-00:00 runs until midnight.
+    """
+    minute = parse_time_of_day(text, end_of_day=is_end)
+    return MINUTES_PER_DAY if is_end and minute == 0 else minute
 
 
 def parse_hours(days: str, start: str, end: str) -> WorkingHours:

@@ -117,8 +117,11 @@ async def _save(
 async def set_timezone(
     sql: Sql, group_id: int, user_id: int, zone: str | None, *, now: datetime
 ) -> Preferences:
-    """Use `zone` (any case, IANA); None or "" goes back to the group's zone."""
-    key = parse_zone(zone).key if zone and zone.strip() else None
+    """Use `zone` (any case, IANA); None goes back to the group's zone.
+
+    An empty or blank `zone` is refused with a sentence rather than read as a reset.
+    """
+    key = parse_zone(zone).key if zone is not None else None
     return await _save(sql, group_id, user_id, now, {"timezone": key})
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from checkin_steps import TUESDAY_9, advance_to, count, opt_in, set_up
+from modified_client import raw_slash
 
 from bot.sandbox import Overwrite, SandboxServer
 from bot.sandbox import permissions as perm
@@ -36,12 +37,19 @@ async def test_setup_options_are_validated_with_sentences(
     assert [c["value"] for c in choices] == ["Friday"]
     cases = [
         ({"weekday": "Funday", "time": "09:00"}, "Pick a weekday from Monday to Sunday"),
-        ({"weekday": "Monday", "time": "25:00"}, "'25:00' is not a time I understand"),
-        ({"weekday": "Monday", "time": "09:00", "hours_open": 0}, "between 1 and 168 hours"),
-        ({"weekday": "Monday", "time": "09:00", "hours_open": 500}, "between 1 and 168 hours"),
+        (
+            {"weekday": "Monday", "time": "25:00"},
+            "I can't read '25:00' as a time of day. Type it like 09:00, 17:30, 9am or 9:30 pm.",
+        ),
     ]
     for options, sentence in cases:
         assert sentence in await reply(server, mira, here, "checkin setup", **options)
+    for hours in (0, 500):  # past the declared bounds: only a modified client sends these
+        options = {"weekday": "Monday", "time": "09:00", "hours_open": hours}
+        result = await raw_slash(server, mira, "checkin setup", channel_id=here, options=options)
+        refused = await result.final()
+        assert refused.ephemeral
+        assert refused.text == "hours_open takes a number from 1 to 168."
     assert await count(peerpulse, "SELECT COUNT(*) FROM checkin_schedules") == 0
     for command in ("checkin pause", "checkin resume", "checkin now"):
         assert "not set up in this group yet" in await reply(server, mira, here, command)
@@ -102,7 +110,10 @@ async def test_history_is_an_ephemeral_chart_with_alt_text(
     mira, here = group.moderator_id, group.home_channel_id
     await set_up(server, group)
     assert "nothing to chart" in await reply(server, mira, here, "checkin history")
-    assert "between 2 and 260 weeks" in await reply(server, mira, here, "checkin history", weeks=1)
+    too_few = await raw_slash(
+        server, mira, "checkin history", channel_id=here, options={"weeks": 1}
+    )
+    assert (await too_few.final()).text == "weeks takes a number from 2 to 260."
     for week in range(2):
         await advance_to(peerpulse, TUESDAY_9 + timedelta(days=7 * week))
         post = checkin_posts(server, here)[-1]

@@ -99,7 +99,9 @@ async def test_hours_save_a_night_window_and_bad_input_changes_nothing(
     assert "I don't know the day 'funday'" in bad_day.content
     assert "Mon-Fri" in bad_day.content
     bad_time = await me(ben, group, "hours", days="Mon-Fri", start="25:00", end="17:00")
-    assert bad_time.content == "Use 24-hour times like 09:00 or 17:30."
+    assert bad_time.content == (
+        "I can't read '25:00' as a time of day. Type it like 09:00, 17:30, 9am or 9:30 pm."
+    )
     empty = await me(ben, group, "hours", days="Mon-Fri", start="09:00", end="09:00")
     assert "Start and end must differ" in empty.content
     assert await prefs_row(peerpulse, ben.user_id) == before

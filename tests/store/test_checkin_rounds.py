@@ -228,7 +228,7 @@ async def test_pause_and_resume(world: World) -> None:
 
 
 async def test_setup_and_answers_speak_sentences(world: World) -> None:
-    with pytest.raises(UserError, match="24-hour HH:MM"):
+    with pytest.raises(UserError, match="Type it like 09:00"):
         await world.service.setup(
             world.group_id,
             "America/New_York",

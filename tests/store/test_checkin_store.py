@@ -188,3 +188,14 @@ async def test_rounds_closed_before_the_boundaries_counts_get_them_from_their_an
         assert counts.responses == 4
     finally:
         await db.close()
+
+
+@pytest.mark.parametrize("forged", [2**63, 2**64 + 1, 10**29, 0, -1])
+async def test_a_round_id_no_round_can_have_finds_nothing(
+    db: Database, clock: VirtualClock, forged: int
+) -> None:
+    _, checkin = await make_round(db, clock)
+    assert await store.get_round(db, forged) is None
+    with pytest.raises(UserError):
+        await store.set_note_visibility(db, forged, 7, "group", OPENS)
+    assert await store.get_round(db, checkin.id) == checkin

@@ -83,8 +83,8 @@ async def test_preferences_are_per_group(db: Database, clock: VirtualClock) -> N
 @pytest.mark.parametrize(
     ("days", "start", "end", "message"),
     [
-        ("Mon-Fri", "9am", "17:00", r"Use 24-hour times like 09:00 or 17:30\."),
-        ("Mon-Fri", "09:00", "25:00", r"Use 24-hour times like 09:00 or 17:30\."),
+        ("Mon-Fri", "9 o'clock", "17:00", r"Type it like 09:00, 17:30, 9am or 9:30 pm\."),
+        ("Mon-Fri", "09:00", "25:00", r"Type it like 09:00, 17:30, 9am or 9:30 pm\."),
         ("Someday", "09:00", "17:00", "Mon-Fri"),
         ("Mon-Fri", "09:00", "09:00", "must differ"),
     ],

@@ -124,15 +124,18 @@ def test_setup_input_is_validated_with_sentences() -> None:
         24,
     )
     assert parse_weekday("Sunday") == 6
+    assert parse_weekday("\u200bTuesday\u200e") == 1  # pasted with invisible characters
     assert parse_weekday(3) == 3
     with pytest.raises(UserError, match="Monday to Sunday"):
         parse_weekday("t")  # tuesday or thursday?
     with pytest.raises(UserError, match="Monday to Sunday"):
         parse_weekday(7)
-    with pytest.raises(UserError, match="24-hour HH:MM"):
+    with pytest.raises(UserError, match="Type it like 09:00, 17:30, 9am or 9:30 pm"):
         parse_local_time("25:00")
-    with pytest.raises(UserError, match="24-hour HH:MM"):
-        parse_local_time("9am")
+    assert parse_local_time("9am") == time(9, 0)
+    assert parse_local_time("9:30 pm") == time(21, 30)
+    with pytest.raises(UserError, match="Type it like 09:00, 17:30, 9am or 9:30 pm"):
+        parse_local_time("24:00")  # a round opens at a time of day, not at its end
     with pytest.raises(UserError, match="between 1 and 168 hours"):
         validate_open_hours(0)
     with pytest.raises(UserError, match="between 1 and 168 hours"):

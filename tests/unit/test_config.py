@@ -120,6 +120,8 @@ def test_redaction_filter_hides_token_in_log_lines(caplog: pytest.LogCaptureFixt
         ("[database]\nbusy_timeout_ms = -5", "database.busy_timeout_ms", "-5"),
         ('[logging]\nlevel = "LOUD"', "logging.level", "'LOUD'"),
         ('[defaults]\ntimezone = "Mars/Olympus"', "defaults.timezone", "'Mars/Olympus'"),
+        ('[defaults]\ntimezone = "localtime"', "defaults.timezone", "'localtime'"),
+        ('[defaults]\ntimezone = "Factory"', "defaults.timezone", "'Factory'"),
         ("[defaults]\nretention_days = 0", "defaults.retention_days", "0"),
         ("[defaults]\nanonymity_threshold = 2", "defaults.anonymity_threshold", "2"),
         ("[scheduler]\ntick_seconds = 0", "scheduler.tick_seconds", "0"),

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.checkins.schedule import parse_local_time
 from bot.errors import UserError
 from bot.members.hours import (
     DEFAULT_HOURS,
@@ -71,22 +72,105 @@ def test_unknown_days_say_what_to_type(spec: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "minute"), [("09:00", 540), ("9:30", 570), ("0900", 540), ("17.30", 1050)]
+    ("text", "minute"),
+    [
+        ("09:00", 540),
+        ("9:30", 570),
+        ("0900", 540),
+        ("17.30", 1050),
+        ("21h30", 1290),
+        ("9am", 540),
+        ("10pm", 1320),
+        ("9:30 pm", 1290),
+        ("9.30 p.m.", 1290),
+        ("12am", 0),
+        ("12pm", 720),
+        ("12:15 AM", 15),
+        ("noon", 720),
+        ("midnight", 0),
+        (" 21:00 ", 1260),
+    ],
 )
-def test_parse_time(text: str, minute: int) -> None:
+def test_parse_time_reads_24_and_12_hour_clocks(text: str, minute: int) -> None:
     assert parse_time(text) == minute
 
 
-@pytest.mark.parametrize("text", ["25:00", "9am", "noon", "12:60", "24:00"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "25:00",
+        "9",
+        "21",
+        "noonish",
+        "12:60",
+        "24:00",
+        "13pm",
+        "0am",
+        "9m",
+        "",
+        "   ",
+        "²:00",
+        "٠٩:٠٠",
+        "9" * 5000,
+    ],
+)
 def test_bad_times_say_what_to_type(text: str) -> None:
-    with pytest.raises(UserError, match=r"Use 24-hour times like 09:00 or 17:30\."):
+    with pytest.raises(UserError, match=r"like 09:00, 17:30, 9am or 9:30 pm\.$"):
         parse_time(text)
+
+
+def test_one_wording_for_bad_times_in_hours_and_checkin_setup() -> None:
+    with pytest.raises(UserError) as in_hours:
+        parse_time("noonish")
+    with pytest.raises(UserError) as in_setup:
+        parse_local_time("noonish")
+    assert (
+        in_hours.value.message
+        == in_setup.value.message
+        == ("I can't read 'noonish' as a time of day. Type it like 09:00, 17:30, 9am or 9:30 pm.")
+    )
+
+
+def test_a_bad_time_is_quoted_back_short_and_plain() -> None:
+    with pytest.raises(UserError) as refused:
+        parse_time("**9**\u202e@everyone")
+    assert refused.value.message.startswith("I can't read '\\*\\*9\\*\\*@\u200beveryone")
 
 
 def test_24_00_ends_a_day_and_equal_start_end_is_refused() -> None:
     assert parse_hours("Sat", "00:00", "24:00") == WorkingHours(frozenset({SAT}), 0, 1440)
     with pytest.raises(UserError, match="must differ"):
         parse_hours("Mon-Fri", "09:00", "09:00")
+
+
+@pytest.mark.parametrize("end", ["00:00", "24:00", "midnight", "12am", "0000"])
+def test_an_end_at_midnight_closes_the_evening_window(end: str) -> None:
+    evening = parse_hours("Mon-Fri", "18:00", end)
+    assert evening == WorkingHours(frozenset(range(5)), 18 * 60, 1440)
+    assert not evening.crosses_midnight
+    assert format_hours(evening) == "Mon–Fri 18:00–24:00"
+    assert window_on(evening, LONDON, date(2026, 3, 2)) == (
+        utc(2026, 3, 2, 18),
+        utc(2026, 3, 3, 0),
+    )
+    assert is_within(evening, LONDON, utc(2026, 3, 2, 23, 59))
+    assert not is_within(evening, LONDON, utc(2026, 3, 3, 0, 0))
+    assert next_window_start(evening, LONDON, utc(2026, 3, 3, 9)) == utc(2026, 3, 3, 18)
+
+
+def test_an_evening_ending_at_a_midnight_that_dst_skips_ends_at_the_change() -> None:
+    # Chile springs forward at midnight: Sat 5 Sep 2026 24:00 -04 is Sun 01:00 -03.
+    santiago = ZoneInfo("America/Santiago")
+    evening = parse_hours("Sat", "18:00", "00:00")
+    assert window_on(evening, santiago, date(2026, 9, 5)) == (
+        utc(2026, 9, 5, 22),
+        utc(2026, 9, 6, 4),
+    )
+
+
+def test_12_hour_times_make_hours() -> None:
+    assert parse_hours("Sun-Thu", "10pm", "6am") == parse_hours("Sun-Thu", "22:00", "06:00")
+    assert parse_hours("Mon-Fri", "9am", "5:30 pm") == WorkingHours(frozenset(range(5)), 540, 1050)
 
 
 def test_format_hours() -> None:

@@ -20,7 +20,7 @@ PLANS = (
     ("Mon-Thu", "09:00", "17:00", "consultations"),
     ("Mon-Fri", "08:30", "16:30", "pulse"),
     ("Mon-Fri", "10:00", "18:00", "pulse"),
-    ("Sun-Thu", "22:00", "06:00", "pulse"),
+    ("Sun-Thu", "10pm", "6am", "pulse"),  # Dev writes a 12-hour clock; the bot reads it
     ("Mon-Fri", "09:00", "15:00", "pulse"),
 )
 STEP = timedelta(minutes=30)
@@ -43,9 +43,14 @@ async def boundaries(story: Story) -> None:
             "me hours", channel_id=channel, options={"days": days, "start": start, "end": end}
         )
         clock.advance(timedelta(minutes=1))
-    story.progress("Dev first types '10pm' and is told to use 24-hour times; nothing changes")
+    story.progress(
+        "Dev then types her whole shift, '10pm-6am', as the start and is told how to write "
+        "a time; nothing changes"
+    )
     await dev.slash(
-        "me hours", channel_id=channel, options={"days": "Sun-Thu", "start": "10pm", "end": "06:00"}
+        "me hours",
+        channel_id=channel,
+        options={"days": "Sun-Thu", "start": "10pm-6am", "end": "6am"},
     )
     await dev.slash("me show", channel_id=channel)
 

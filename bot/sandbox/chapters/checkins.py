@@ -115,7 +115,7 @@ async def checkins(story: Story) -> None:
     )
     story.progress("Mira tries a time the bot can't read and is told how to write it")
     await mira.slash(
-        "checkin setup", channel_id=channel, options={"weekday": "Tuesday", "time": "9am"}
+        "checkin setup", channel_id=channel, options={"weekday": "Tuesday", "time": "noonish"}
     )
 
     await _week_one(story)
