@@ -75,9 +75,11 @@ class PeerPulseBot(commands.Bot):
         # One limiter paces every bot-initiated request under Discord's global 50/s.
         delivery = settings.delivery
         self.limiter = steady_limiter(delivery.requests_per_second)
+        transport = DiscordDmTransport(self, self.dm_renderers)
         self.dispatcher = Dispatcher(
             db,
-            DiscordDmTransport(self, self.dm_renderers),
+            transport,
+            access=transport,
             limiter=self.limiter,
             open_limiter=steady_limiter(delivery.dm_opens_per_second),
             concurrency=delivery.concurrency,

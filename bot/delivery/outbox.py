@@ -67,6 +67,8 @@ class DueRow:
     group_zone: str
     channel_id: int | None
     dms_closed: bool
+    guild_id: int = 0
+    home_channel_id: int | None = None
 
 
 def _item(row: aiosqlite.Row) -> OutboxItem:
@@ -149,34 +151,53 @@ async def reclaim_expired_leases(sql: Sql, now: datetime) -> int:
     return len(rows)
 
 
+_DUE_ROW_SELECT = (
+    f"SELECT {_ITEM_COLUMNS}, g.timezone AS group_zone, g.guild_id, g.home_channel_id, "  # noqa: S608 - constant columns
+    "p.timezone, p.work_days, p.work_start, p.work_end, p.away_since, p.away_until, "
+    "p.dm_checkins, p.dm_consultations, p.dm_pulse, p.reminders, "
+    "p.user_id IS NOT NULL AS has_preferences, r.channel_id, r.dms_closed_at "
+    "FROM outbox o JOIN groups g ON g.id = o.group_id "
+    "LEFT JOIN member_preferences p ON p.group_id = o.group_id AND p.user_id = o.user_id "
+    "LEFT JOIN dm_recipients r ON r.user_id = o.user_id "
+)
+
+
+def _due_row(row: aiosqlite.Row) -> DueRow:
+    return DueRow(
+        item=_item(row),
+        preferences=(
+            preferences_from_row(row)
+            if row["has_preferences"]
+            else Preferences(row["group_id"], row["user_id"])
+        ),
+        group_zone=row["group_zone"],
+        channel_id=row["channel_id"],
+        dms_closed=row["dms_closed_at"] is not None,
+        guild_id=row["guild_id"],
+        home_channel_id=row["home_channel_id"],
+    )
+
+
 async def due_rows(sql: Sql, now: datetime, limit: int) -> list[DueRow]:
     """Pending rows whose next attempt is due, oldest first, with preferences and DM state."""
     rows = await sql.fetchall(
-        f"SELECT {_ITEM_COLUMNS}, g.timezone AS group_zone, "  # noqa: S608 - constant column list
-        "p.timezone, p.work_days, p.work_start, p.work_end, p.away_since, p.away_until, "
-        "p.dm_checkins, p.dm_consultations, p.dm_pulse, p.reminders, "
-        "p.user_id IS NOT NULL AS has_preferences, r.channel_id, r.dms_closed_at "
-        "FROM outbox o JOIN groups g ON g.id = o.group_id "
-        "LEFT JOIN member_preferences p ON p.group_id = o.group_id AND p.user_id = o.user_id "
-        "LEFT JOIN dm_recipients r ON r.user_id = o.user_id "
-        "WHERE o.status = 'pending' AND o.next_attempt_at <= ? "
+        _DUE_ROW_SELECT + "WHERE o.status = 'pending' AND o.next_attempt_at <= ? "
         "ORDER BY o.next_attempt_at, o.id LIMIT ?",
         (to_db(now), limit),
     )
-    return [
-        DueRow(
-            item=_item(row),
-            preferences=(
-                preferences_from_row(row)
-                if row["has_preferences"]
-                else Preferences(row["group_id"], row["user_id"])
-            ),
-            group_zone=row["group_zone"],
-            channel_id=row["channel_id"],
-            dms_closed=row["dms_closed_at"] is not None,
-        )
-        for row in rows
-    ]
+    return [_due_row(row) for row in rows]
+
+
+async def leased_row(sql: Sql, outbox_id: int, owner: str) -> DueRow | None:
+    """A row still leased to `owner`, with the member's settings as they are now.
+
+    None when the row is gone (the member used /me forget) or no longer leased.
+    """
+    row = await sql.fetchone(
+        _DUE_ROW_SELECT + "WHERE o.id = ? AND o.status = 'sending' AND o.lease_owner = ?",
+        (outbox_id, owner),
+    )
+    return _due_row(row) if row is not None else None
 
 
 async def claim(
