@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from bot.db import Sql
 from bot.members.instants import to_db
 
-from .policy import AWAY, DMS_CLOSED, GAVE_UP, OPTED_OUT, REJECTED, SENT, STALE
+from .policy import AWAY, DMS_CLOSED, GAVE_UP, NO_ACCESS, OPTED_OUT, REJECTED, SENT, STALE
 
 _OUTCOME_LABELS = {
     SENT: "sent",
@@ -16,6 +16,7 @@ _OUTCOME_LABELS = {
     AWAY: "skipped: away",
     OPTED_OUT: "skipped: opted out",
     DMS_CLOSED: "DMs closed",
+    NO_ACCESS: "skipped: no longer in the group's channel",
     GAVE_UP: "failed after retries",
     REJECTED: "refused by Discord",
 }
