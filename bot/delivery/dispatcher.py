@@ -169,6 +169,7 @@ class Dispatcher:
         return decided, to_send
 
     async def _send_all(self, rows: Sequence[DueRow], run: _Run) -> None:
+        rows = await self._reachable(rows, run)
         by_user: dict[int, list[DueRow]] = {}
         for row in rows:
             by_user.setdefault(row.item.user_id, []).append(row)
@@ -236,7 +237,7 @@ class Dispatcher:
         self, row: DueRow, channel_id: int | None, run: _Run
     ) -> tuple[int | None, int | None]:
         """Open the DM channel if needed and send; the message id, or None if held back."""
-        if not await self._still_allowed(row, run) or not await self._has_access(row, run):
+        if not await self._still_allowed(row, run):
             return channel_id, None
         if channel_id is None:
             async with self._open_limiter, self._limiter:
@@ -329,17 +330,35 @@ class Dispatcher:
             )
         return not isinstance(decision, (Drop, Hold))
 
-    async def _has_access(self, row: DueRow, run: _Run) -> bool:
-        """Ask whether the member still belongs to the group; drop the DM if not."""
+    async def _reachable(self, rows: Sequence[DueRow], run: _Run) -> list[DueRow]:
+        """The claimed rows whose member still belongs to the group; the others are dropped.
+
+        Asked one member at a time, in order, before the workers start, so that these
+        requests do not race the sends (and a run's requests keep a deterministic order).
+        """
         if self._access is None:
-            return True
-        payload_channel = row.item.payload.get("channel_id")
-        channel_id = payload_channel if isinstance(payload_channel, int) else row.home_channel_id
-        async with self._limiter:
-            reachable = await self._access.can_reach(row.guild_id, channel_id, row.item.user_id)
-        if not reachable:
-            await outbox.drop(self._db, row.item.id, NO_ACCESS, now=run.now())
-        return reachable
+            return list(rows)
+        kept: list[DueRow] = []
+        answers: dict[tuple[int, int | None, int], bool] = {}
+        for index, row in enumerate(rows):
+            payload_channel = row.item.payload.get("channel_id")
+            channel = payload_channel if isinstance(payload_channel, int) else row.home_channel_id
+            key = (row.guild_id, channel, row.item.user_id)
+            try:
+                if key not in answers:
+                    async with self._limiter:
+                        answers[key] = await self._access.can_reach(*key)
+            except Exception as error:  # noqa: BLE001 - recorded on the row, retried
+                await self._failed(row.item, error, run)
+                continue
+            except BaseException:
+                await asyncio.shield(self._release_untried([r.item.id for r in rows[index:]], run))
+                raise
+            if answers[key]:
+                kept.append(row)
+            else:
+                await outbox.drop(self._db, row.item.id, NO_ACCESS, now=run.now())
+        return kept
 
     async def _dms_closed(self, item: OutboxItem, rest: Sequence[DueRow], run: _Run) -> None:
         now = run.now()
