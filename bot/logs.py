@@ -83,10 +83,12 @@ class _RedactingFactory:
 
 
 def install_redaction(secrets: Iterable[str] = ()) -> None:
-    """Redact every log record from now on (idempotent; the latest secrets replace earlier ones)."""
+    """Redact every log record from now on; idempotent, adding `secrets` to those known."""
     current = logging.getLogRecordFactory()
-    inner = current.inner if isinstance(current, _RedactingFactory) else current
-    logging.setLogRecordFactory(_RedactingFactory(inner, secrets))
+    if isinstance(current, _RedactingFactory):
+        current.secrets += [s for s in secrets if s and s not in current.secrets]
+    else:
+        logging.setLogRecordFactory(_RedactingFactory(current, secrets))
 
 
 def uninstall_redaction() -> None:

@@ -55,3 +55,12 @@ def test_every_handler_gets_redacted_records(caplog: pytest.LogCaptureFixture) -
         caplog.records[0].getMessage()
         == "rate limited: POST /webhooks/1/[redacted] with [redacted]"
     )
+
+
+@pytest.mark.usefixtures("redacting")
+def test_secrets_added_later_are_redacted_too(caplog: pytest.LogCaptureFixture) -> None:
+    install_redaction(["sandbox.issued-token"])
+    logger = logging.getLogger("peerpulse.test.redaction")
+    with caplog.at_level(logging.INFO, logger=logger.name):
+        logger.info("a=%s b=%s", "plain-secret", "sandbox.issued-token")
+    assert caplog.records[0].getMessage() == "a=[redacted] b=[redacted]"
