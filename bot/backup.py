@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from bot.db import Database
+from bot.db import Database, create_owner_only
 
 
 class BackupError(Exception):
@@ -15,6 +15,7 @@ class BackupError(Exception):
 async def backup_database(db: Database, target: Path) -> None:
     """Copy the live database to `target` and check the copy with `integrity_check`."""
     check_target(target)
+    create_owner_only(target)  # a backup holds what the database holds: owner-only
     async with db.raw() as conn:
         copy = sqlite3.connect(target)
         try:

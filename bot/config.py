@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.errors import UserError
+from bot.redaction import redact
 from bot.timezones import parse_zone
 
 ENV_PREFIX = "PEERPULSE_"
@@ -236,16 +237,15 @@ def _problem(item: Mapping[str, Any], secrets: set[str]) -> ConfigProblem:
     if item["type"] == "extra_forbidden":
         return ConfigProblem(key, "an unknown key", "remove it or check its spelling")
     raw = item.get("input")
-    shown = "[hidden]" if "token" in key.lower() else _show(raw)
-    for secret in secrets:
-        shown = shown.replace(secret, "[hidden]")
-    return ConfigProblem(key, shown, _expected(item))
+    shown = "[hidden]" if "token" in key.lower() else _show(raw, secrets)
+    return ConfigProblem(key, shown, redact(_expected(item), secrets))
 
 
-def _show(value: object) -> str:
+def _show(value: object, secrets: set[str]) -> str:
+    """The value as typed, secrets and token-shaped strings hidden before it is shortened."""
     if isinstance(value, Mapping):
         return "a table"
-    text = repr(value)
+    text = redact(repr(value), secrets)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -259,7 +259,8 @@ def _expected(item: Mapping[str, Any]) -> str:
 def describe(settings: Settings) -> list[str]:
     """Human-readable lines summarising the settings, with the token hidden."""
     token_state = "set (hidden)" if settings.discord.token else "not set"
-    return [
+    secrets = [settings.discord.token.get_secret_value()] if settings.discord.token else []
+    lines = [
         f"discord.token: {token_state}",
         f"discord.api_base_url: {settings.discord.api_base_url or '(Discord)'}",
         f"discord.gateway_url: {settings.discord.gateway_url or '(Discord)'}",
@@ -271,3 +272,5 @@ def describe(settings: Settings) -> list[str]:
         f"scheduler.tick_seconds: {settings.scheduler.tick_seconds}",
         f"delivery.requests_per_second: {settings.delivery.requests_per_second}",
     ]
+    # A token pasted into another key is hidden there too.
+    return [lines[0], *(redact(line, secrets) for line in lines[1:])]

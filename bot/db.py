@@ -9,8 +9,11 @@ while a write waits, so `/peerpulse status` or `/me show` answer at once.
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import re
 import sqlite3
+import stat
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -43,6 +46,35 @@ async def _busy_as_error() -> AsyncIterator[None]:
         if _is_busy(error):
             raise DatabaseBusyError(str(error)) from error
         raise
+
+
+log = logging.getLogger(__name__)
+
+OWNER_ONLY = 0o600
+# SQLite gives these files the database file's own mode when it creates them.
+_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def create_owner_only(path: Path) -> None:
+    """Create `path` (empty) readable and writable by its owner only, unless it exists."""
+    try:
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, OWNER_ONLY)
+    except FileExistsError:
+        return
+    os.close(descriptor)
+
+
+def restrict_to_owner(path: Path) -> None:
+    """Make the database file and its -wal/-shm/-journal files owner-only (0600)."""
+    for candidate in (path, *(path.with_name(path.name + suffix) for suffix in _COMPANIONS)):
+        try:
+            mode = stat.S_IMODE(candidate.stat().st_mode)
+            if mode & 0o077:
+                candidate.chmod(mode & 0o700)
+        except FileNotFoundError:
+            continue
+        except OSError as error:
+            log.warning("could not make %s owner-only: %s", candidate, error.strerror)
 
 
 class Sql(Protocol):
@@ -88,9 +120,14 @@ class Database:
         """Open (creating if needed) the database at `path` with peerpulse's pragmas."""
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # Created 0600 before SQLite opens it, so its -wal and -shm are 0600 too.
+            create_owner_only(Path(path))
+            restrict_to_owner(Path(path))
         conn = await aiosqlite.connect(str(path), isolation_level=None)
         conn.row_factory = aiosqlite.Row
         await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        # Deleted rows (erased members, purged text) are overwritten, whatever the build's default.
+        await conn.execute("PRAGMA secure_delete = ON")
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA synchronous = NORMAL")
         await conn.execute("PRAGMA foreign_keys = ON")

@@ -22,6 +22,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
 from bot.delivery.dispatcher import DeliverySettings, Dispatcher
+from bot.delivery.outbox import purge_finished
 from bot.delivery.pacing import steady_limiter
 from bot.errors import UserError
 from bot.members.retention import purge_expired_text
@@ -85,9 +86,11 @@ class PeerPulseBot(commands.Bot):
         # One limiter paces every bot-initiated request under Discord's global 50/s.
         delivery = settings.delivery
         self.limiter = steady_limiter(delivery.requests_per_second)
+        transport = DiscordDmTransport(self, self.dm_renderers)
         self.dispatcher = Dispatcher(
             db,
-            DiscordDmTransport(self, self.dm_renderers),
+            transport,
+            access=transport,
             limiter=self.limiter,
             open_limiter=steady_limiter(delivery.dm_opens_per_second),
             concurrency=delivery.concurrency,
@@ -104,7 +107,7 @@ class PeerPulseBot(commands.Bot):
             await self.load_extension(extension)
         # Capabilities register their steps as their cogs load; delivery runs after them so
         # that DMs queued in a tick go out in the same tick.
-        self.steps.register("retention", self._purge_expired_text)
+        self.steps.register("retention", self._retention)
         self.steps.register("delivery", self.dispatcher.run_due)
         recovered = await self.dispatcher.recover(self.clock.now())
         if recovered:
@@ -113,8 +116,9 @@ class PeerPulseBot(commands.Bot):
             self._ticker.start()
         log.info("loaded %d cog(s): %s", len(self._extensions), ", ".join(self._extensions))
 
-    async def _purge_expired_text(self, now: datetime) -> int:
-        return await purge_expired_text(self.db, now)
+    async def _retention(self, now: datetime) -> int:
+        """Expired free text, and finished DMs (kept only as anonymous counts)."""
+        return await purge_expired_text(self.db, now) + await purge_finished(self.db, now)
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """Wait before re-identifying after a lost session (Discord allows one per 5 s)."""

@@ -61,7 +61,7 @@ class DmRenderers:
 
 
 class DiscordDmTransport:
-    """`bot.delivery.dispatcher.DmTransport` over a discord.py client."""
+    """`DmTransport` and `MemberAccess` (of `bot.delivery.dispatcher`) over a discord.py client."""
 
     def __init__(self, client: discord.Client, renderers: DmRenderers) -> None:
         self._client = client
@@ -74,6 +74,30 @@ class DiscordDmTransport:
         except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as error:
             raise delivery_error(error) from error
         return int(data["id"])
+
+    async def can_reach(self, guild_id: int, channel_id: int | None, user_id: int) -> bool:
+        """Whether the member is still in the server and can view the group's channel.
+
+        Asks Discord for the member (one request: without the members intent, the cache
+        does not follow who leaves); the channel's permissions come from the cache.
+        """
+        guild = self._client.get_guild(guild_id)
+        if guild is None:
+            if self._client.is_ready():
+                return False  # the bot is no longer in that server
+            raise TransientDeliveryError("not connected to Discord yet")
+        if guild.unavailable:
+            raise TransientDeliveryError("the server is unavailable")
+        try:
+            member = await guild.fetch_member(user_id)
+        except discord.NotFound:
+            return False  # left the server (10007) or the account is gone
+        except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as error:
+            raise delivery_error(error) from error
+        if channel_id is None:
+            return True
+        channel = guild.get_channel(channel_id)
+        return channel is not None and channel.permissions_for(member).view_channel
 
     async def send(self, channel_id: int, item: OutboxItem) -> int:
         """Render `item` and send it with its nonce, asking Discord to drop a repeat."""

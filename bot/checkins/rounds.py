@@ -355,6 +355,7 @@ class CheckinService:
 def _payload(checkin: Round) -> dict[str, object]:
     return {
         "round_id": checkin.id,
+        "channel_id": checkin.channel_id,  # whom to DM: those who can still see it
         "period": checkin.period,
         "closes_at": store.timestamp(checkin.closes_at),
     }

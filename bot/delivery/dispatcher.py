@@ -34,7 +34,7 @@ from .errors import (
 )
 from .outbox import DueRow, OutboxItem
 from .pacing import DEFAULT_DM_OPENS_PER_SECOND, steady_limiter
-from .policy import DMS_CLOSED, GAVE_UP, REJECTED, Drop, Hold, decide
+from .policy import DMS_CLOSED, GAVE_UP, NO_ACCESS, REJECTED, Drop, Hold, decide
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,17 @@ class DmTransport(Protocol):
 
     async def send(self, channel_id: int, item: OutboxItem) -> int:
         """Render `item` (from its kind, ref and payload) and send it; return the message id."""
+        ...
+
+
+class MemberAccess(Protocol):
+    """Whether a member may still get the group's DMs; the glue asks Discord."""
+
+    async def can_reach(self, guild_id: int, channel_id: int | None, user_id: int) -> bool:
+        """True while the member is in the server and can view `channel_id` (when given).
+
+        Raises a `DeliveryError` when it cannot tell now (try again later).
+        """
         ...
 
 
@@ -89,9 +100,11 @@ class Dispatcher:
         rng: random.Random | None = None,
         owner: str | None = None,
         settings: DeliverySettings | None = None,
+        access: MemberAccess | None = None,
     ) -> None:
         """`limiter` paces every request (share it with other REST traffic); `open_limiter`
-        additionally paces opening DM channels; `concurrency` bounds members served at once.
+        additionally paces opening DM channels; `concurrency` bounds members served at once;
+        `access`, when given, is asked before each DM whether the member still belongs.
         """
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -104,6 +117,7 @@ class Dispatcher:
         self.owner = owner or f"dispatcher-{secrets.token_hex(6)}"
         self._settings = settings or DeliverySettings()
         self._running = asyncio.Lock()
+        self._access = access
 
     async def recover(self, now: datetime) -> int:
         """Return rows whose lease expired (a crashed sender) to pending; how many."""
@@ -155,6 +169,7 @@ class Dispatcher:
         return decided, to_send
 
     async def _send_all(self, rows: Sequence[DueRow], run: _Run) -> None:
+        rows = await self._reachable(rows, run)
         by_user: dict[int, list[DueRow]] = {}
         for row in rows:
             by_user.setdefault(row.item.user_id, []).append(row)
@@ -220,12 +235,20 @@ class Dispatcher:
 
     async def _attempt(
         self, row: DueRow, channel_id: int | None, run: _Run
-    ) -> tuple[int, int | None]:
+    ) -> tuple[int | None, int | None]:
         """Open the DM channel if needed and send; the message id, or None if held back."""
+        if not await self._still_allowed(row, run):
+            return channel_id, None
         if channel_id is None:
             async with self._open_limiter, self._limiter:
                 channel_id = await self._transport.open_dm(row.item.user_id)
-            await recipients.remember_channel(self._db, row.item.user_id, channel_id, now=run.now())
+            await recipients.remember_channel(
+                self._db,
+                row.item.user_id,
+                channel_id,
+                now=run.now(),
+                lease=(row.item.id, self.owner),
+            )
         async with self._limiter:
             # Pacing may have kept this row waiting: its window may have closed since.
             if not await self._still_allowed(row, run):
@@ -265,7 +288,14 @@ class Dispatcher:
         marked = await outbox.mark_sent(
             self._db, item.id, owner=self.owner, message_id=message_id, now=run.now()
         )
-        if not marked:
+        if not marked and await outbox.get_item(self._db, item.id) is None:
+            log.info(
+                "DM sent while its member erased their data: outbox=%d kind=%s user=%d",
+                item.id,
+                item.kind,
+                item.user_id,
+            )
+        elif not marked:
             log.warning(
                 "DM sent but its lease was lost: outbox=%d kind=%s user=%d",
                 item.id,
@@ -274,8 +304,17 @@ class Dispatcher:
             )
 
     async def _still_allowed(self, row: DueRow, run: _Run) -> bool:
+        """Decide again on the member's settings as they are now, right before a request.
+
+        False (and nothing written) when the row is gone: the member used /me forget.
+        """
         now = run.now()
-        decision = decide(row.item, row.preferences, row.group_zone, dms_closed=False, now=now)
+        current = await outbox.leased_row(self._db, row.item.id, self.owner)
+        if current is None:
+            return False
+        decision = decide(
+            current.item, current.preferences, current.group_zone, dms_closed=False, now=now
+        )
         if isinstance(decision, Drop):
             await outbox.drop(self._db, row.item.id, decision.outcome, now=now)
         elif isinstance(decision, Hold):
@@ -291,10 +330,42 @@ class Dispatcher:
             )
         return not isinstance(decision, (Drop, Hold))
 
+    async def _reachable(self, rows: Sequence[DueRow], run: _Run) -> list[DueRow]:
+        """The claimed rows whose member still belongs to the group; the others are dropped.
+
+        Asked one member at a time, in order, before the workers start, so that these
+        requests do not race the sends (and a run's requests keep a deterministic order).
+        """
+        if self._access is None:
+            return list(rows)
+        kept: list[DueRow] = []
+        answers: dict[tuple[int, int | None, int], bool] = {}
+        for index, row in enumerate(rows):
+            payload_channel = row.item.payload.get("channel_id")
+            channel = payload_channel if isinstance(payload_channel, int) else row.home_channel_id
+            key = (row.guild_id, channel, row.item.user_id)
+            try:
+                if key not in answers:
+                    async with self._limiter:
+                        answers[key] = await self._access.can_reach(*key)
+            except Exception as error:  # noqa: BLE001 - recorded on the row, retried
+                await self._failed(row.item, error, run)
+                continue
+            except BaseException:
+                await asyncio.shield(self._release_untried([r.item.id for r in rows[index:]], run))
+                raise
+            if answers[key]:
+                kept.append(row)
+            else:
+                await outbox.drop(self._db, row.item.id, NO_ACCESS, now=run.now())
+        return kept
+
     async def _dms_closed(self, item: OutboxItem, rest: Sequence[DueRow], run: _Run) -> None:
         now = run.now()
         _log_failure(item, DmsClosedError.code, "DMs closed; not trying again until they interact")
-        await recipients.mark_dms_closed(self._db, item.user_id, now=now)
+        await recipients.mark_dms_closed(
+            self._db, item.user_id, now=now, lease=(item.id, self.owner)
+        )
         await outbox.mark_failed(
             self._db, item.id, owner=self.owner, outcome=DMS_CLOSED, error="50007", now=now
         )

@@ -5,6 +5,11 @@ not to send: stale, away, opted out, DMs closed) or failed (tried and could not)
 expired lease returns the row to pending, so a crash loses nothing and re-sends at
 most what was in flight.
 
+Finished rows (sent, dropped, failed) are deleted `FINISHED_ROWS_KEPT` after they
+finish, leaving only anonymous counts per group, kind, outcome and day for
+`/peerpulse status`: a row names whom the bot DMed, and a reminder row names a member
+who had not answered.
+
 Kinds are named `<capability>_<what>`: the prefix (checkin, consult, pulse) says which
 DM opt-in the member must have, and a `_reminder` suffix also needs reminders on.
 """
@@ -14,18 +19,20 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final, Literal
 
 import aiosqlite
 
-from bot.db import Sql, Transaction
+from bot.db import Database, Sql, Transaction
 from bot.members.instants import from_db, optional_from_db, to_db
 from bot.members.preferences import Preferences, preferences_from_row
 
 Status = Literal["pending", "sending", "sent", "dropped", "failed"]
 STATUSES: Final[tuple[Status, ...]] = ("pending", "sending", "sent", "dropped", "failed")
 MAX_PAYLOAD_CHARS = 1024
+FINISHED_ROWS_KEPT: Final = timedelta(days=2)
+COUNTS_KEPT: Final = timedelta(days=8)  # /peerpulse status looks back 7 days
 _ITEM_COLUMNS = (
     "o.id, o.group_id, o.user_id, o.kind, o.ref, o.payload, o.due_at, o.expires_at, o.attempts"
 )
@@ -60,6 +67,8 @@ class DueRow:
     group_zone: str
     channel_id: int | None
     dms_closed: bool
+    guild_id: int = 0
+    home_channel_id: int | None = None
 
 
 def _item(row: aiosqlite.Row) -> OutboxItem:
@@ -142,34 +151,53 @@ async def reclaim_expired_leases(sql: Sql, now: datetime) -> int:
     return len(rows)
 
 
+_DUE_ROW_SELECT = (
+    f"SELECT {_ITEM_COLUMNS}, g.timezone AS group_zone, g.guild_id, g.home_channel_id, "  # noqa: S608 - constant columns
+    "p.timezone, p.work_days, p.work_start, p.work_end, p.away_since, p.away_until, "
+    "p.dm_checkins, p.dm_consultations, p.dm_pulse, p.reminders, "
+    "p.user_id IS NOT NULL AS has_preferences, r.channel_id, r.dms_closed_at "
+    "FROM outbox o JOIN groups g ON g.id = o.group_id "
+    "LEFT JOIN member_preferences p ON p.group_id = o.group_id AND p.user_id = o.user_id "
+    "LEFT JOIN dm_recipients r ON r.user_id = o.user_id "
+)
+
+
+def _due_row(row: aiosqlite.Row) -> DueRow:
+    return DueRow(
+        item=_item(row),
+        preferences=(
+            preferences_from_row(row)
+            if row["has_preferences"]
+            else Preferences(row["group_id"], row["user_id"])
+        ),
+        group_zone=row["group_zone"],
+        channel_id=row["channel_id"],
+        dms_closed=row["dms_closed_at"] is not None,
+        guild_id=row["guild_id"],
+        home_channel_id=row["home_channel_id"],
+    )
+
+
 async def due_rows(sql: Sql, now: datetime, limit: int) -> list[DueRow]:
     """Pending rows whose next attempt is due, oldest first, with preferences and DM state."""
     rows = await sql.fetchall(
-        f"SELECT {_ITEM_COLUMNS}, g.timezone AS group_zone, "  # noqa: S608 - constant column list
-        "p.timezone, p.work_days, p.work_start, p.work_end, p.away_since, p.away_until, "
-        "p.dm_checkins, p.dm_consultations, p.dm_pulse, p.reminders, "
-        "p.user_id IS NOT NULL AS has_preferences, r.channel_id, r.dms_closed_at "
-        "FROM outbox o JOIN groups g ON g.id = o.group_id "
-        "LEFT JOIN member_preferences p ON p.group_id = o.group_id AND p.user_id = o.user_id "
-        "LEFT JOIN dm_recipients r ON r.user_id = o.user_id "
-        "WHERE o.status = 'pending' AND o.next_attempt_at <= ? "
+        _DUE_ROW_SELECT + "WHERE o.status = 'pending' AND o.next_attempt_at <= ? "
         "ORDER BY o.next_attempt_at, o.id LIMIT ?",
         (to_db(now), limit),
     )
-    return [
-        DueRow(
-            item=_item(row),
-            preferences=(
-                preferences_from_row(row)
-                if row["has_preferences"]
-                else Preferences(row["group_id"], row["user_id"])
-            ),
-            group_zone=row["group_zone"],
-            channel_id=row["channel_id"],
-            dms_closed=row["dms_closed_at"] is not None,
-        )
-        for row in rows
-    ]
+    return [_due_row(row) for row in rows]
+
+
+async def leased_row(sql: Sql, outbox_id: int, owner: str) -> DueRow | None:
+    """A row still leased to `owner`, with the member's settings as they are now.
+
+    None when the row is gone (the member used /me forget) or no longer leased.
+    """
+    row = await sql.fetchone(
+        _DUE_ROW_SELECT + "WHERE o.id = ? AND o.status = 'sending' AND o.lease_owner = ?",
+        (outbox_id, owner),
+    )
+    return _due_row(row) if row is not None else None
 
 
 async def claim(
@@ -278,3 +306,32 @@ async def counts_by_status_and_kind(sql: Sql, group_id: int) -> dict[tuple[str, 
         (group_id,),
     )
     return {(row["status"], row["kind"]): int(row["n"]) for row in rows}
+
+
+async def purge_finished(db: Database, now: datetime) -> int:
+    """Fold rows finished before `now - FINISHED_ROWS_KEPT` into anonymous counts and delete them.
+
+    Also deletes counts older than `COUNTS_KEPT`. Returns how many rows were deleted;
+    idempotent: a second run at the same `now` finds nothing.
+    """
+    cutoff = {"cutoff": to_db(now - FINISHED_ROWS_KEPT)}
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO delivery_counts (group_id, kind, outcome, day, count) "
+            "SELECT group_id, kind, COALESCE(outcome, status), substr(finished_at, 1, 10), "
+            "COUNT(*) FROM outbox "
+            "WHERE status IN ('sent', 'dropped', 'failed') AND finished_at < :cutoff "
+            "GROUP BY group_id, kind, COALESCE(outcome, status), substr(finished_at, 1, 10) "
+            "ON CONFLICT (group_id, kind, outcome, day) "
+            "DO UPDATE SET count = count + excluded.count",
+            cutoff,
+        )
+        deleted = await tx.fetchall(
+            "DELETE FROM outbox "
+            "WHERE status IN ('sent', 'dropped', 'failed') AND finished_at < :cutoff RETURNING 1",
+            cutoff,
+        )
+        await tx.execute(
+            "DELETE FROM delivery_counts WHERE day < ?", ((now - COUNTS_KEPT).date().isoformat(),)
+        )
+    return len(deleted)

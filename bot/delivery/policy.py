@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Final, Literal
 
 from bot.members.hours import is_within, next_window_start
-from bot.members.preferences import DmKind, Preferences
+from bot.members.preferences import DM_KINDS, DmKind, Preferences
 
 from .outbox import OutboxItem
 
-# The outbox kind's prefix names the opt-in it needs (see bot.delivery.outbox).
+# Every DM needs the member's consent, checked again right before it is sent. The outbox
+# kind's prefix names the opt-in it needs (see bot.delivery.outbox); any other kind (the
+# welcome DM, say) needs at least one DM kind still on.
 CONSENT_BY_PREFIX: Final[dict[str, DmKind]] = {
     "checkin": "checkins",
     "consult": "consultations",
     "pulse": "pulse",
 }
+ANY_DM_KIND: Final = "any"
+Consent = DmKind | Literal["any"]
 REMINDER_SUFFIX = "_reminder"
 
 # Outcomes recorded on outbox rows.
@@ -25,6 +29,7 @@ STALE = "stale"
 AWAY = "away"
 OPTED_OUT = "opted_out"
 DMS_CLOSED = "dms_closed"
+NO_ACCESS = "no_access"  # the member left the server or can no longer see the group's channel
 GAVE_UP = "gave_up"
 REJECTED = "rejected"
 
@@ -51,9 +56,17 @@ class Drop:
 Decision = Send | Hold | Drop
 
 
-def consent_needed(kind: str) -> DmKind | None:
-    """The opt-in an outbox kind needs, from its prefix (None: no opt-in applies)."""
-    return CONSENT_BY_PREFIX.get(kind.split("_", 1)[0])
+def consent_needed(kind: str) -> Consent:
+    """The opt-in an outbox kind needs: from its prefix, else at least one DM kind on."""
+    return CONSENT_BY_PREFIX.get(kind.split("_", 1)[0], ANY_DM_KIND)
+
+
+def consents(preferences: Preferences, kind: str) -> bool:
+    """Whether the member's current settings allow a DM of this outbox kind."""
+    consent = consent_needed(kind)
+    if consent == ANY_DM_KIND:
+        return any(preferences.wants(dm_kind) for dm_kind in DM_KINDS)
+    return preferences.wants(consent)
 
 
 def decide(
@@ -69,8 +82,7 @@ def decide(
         return Drop(STALE)
     if dms_closed:
         return Drop(DMS_CLOSED)
-    consent = consent_needed(item.kind)
-    if consent is not None and not preferences.wants(consent):
+    if not consents(preferences, item.kind):
         return Drop(OPTED_OUT)
     if item.kind.endswith(REMINDER_SUFFIX) and not preferences.reminders:
         return Drop(OPTED_OUT)

@@ -14,13 +14,38 @@ DMS_CLOSED_HINT = (
 )
 
 
-async def remember_channel(sql: Sql, user_id: int, channel_id: int, *, now: datetime) -> None:
-    """Keep the member's DM channel id so the next DM costs one request, not two."""
+# Writes made for an outbox row in flight happen only while the row is still leased, so a
+# member who used /me forget meanwhile does not get their row back.
+_WHILE_LEASED = (
+    "WHERE :outbox IS NULL OR EXISTS (SELECT 1 FROM outbox "
+    "WHERE id = :outbox AND status = 'sending' AND lease_owner = :owner) "
+)
+
+
+async def remember_channel(
+    sql: Sql,
+    user_id: int,
+    channel_id: int,
+    *,
+    now: datetime,
+    lease: tuple[int, str] | None = None,
+) -> None:
+    """Keep the member's DM channel id so the next DM costs one request, not two.
+
+    With `lease` (outbox id, owner), only while that row is still leased to that owner.
+    """
+    outbox_id, owner = lease if lease else (None, None)
     await sql.execute(
-        "INSERT INTO dm_recipients (user_id, channel_id, updated_at) VALUES (?, ?, ?) "
-        "ON CONFLICT (user_id) DO UPDATE SET channel_id = excluded.channel_id, "
-        "updated_at = excluded.updated_at",
-        (user_id, channel_id, to_db(now)),
+        "INSERT INTO dm_recipients (user_id, channel_id, updated_at) "
+        "SELECT :user, :channel, :now " + _WHILE_LEASED + "ON CONFLICT (user_id) DO UPDATE "
+        "SET channel_id = excluded.channel_id, updated_at = excluded.updated_at",
+        {
+            "user": user_id,
+            "channel": channel_id,
+            "now": to_db(now),
+            "outbox": outbox_id,
+            "owner": owner,
+        },
     )
 
 
@@ -32,13 +57,19 @@ async def forget_channel(sql: Sql, user_id: int, *, now: datetime) -> None:
     )
 
 
-async def mark_dms_closed(sql: Sql, user_id: int, *, now: datetime) -> None:
-    """Stop DMing this member (in every group) until they next interact with the bot."""
+async def mark_dms_closed(
+    sql: Sql, user_id: int, *, now: datetime, lease: tuple[int, str] | None = None
+) -> None:
+    """Stop DMing this member (in every group) until they next interact with the bot.
+
+    With `lease` (outbox id, owner), only while that row is still leased to that owner.
+    """
+    outbox_id, owner = lease if lease else (None, None)
     await sql.execute(
-        "INSERT INTO dm_recipients (user_id, dms_closed_at, updated_at) VALUES (?, ?, ?) "
-        "ON CONFLICT (user_id) DO UPDATE SET dms_closed_at = excluded.dms_closed_at, "
-        "updated_at = excluded.updated_at",
-        (user_id, to_db(now), to_db(now)),
+        "INSERT INTO dm_recipients (user_id, dms_closed_at, updated_at) "
+        "SELECT :user, :now, :now " + _WHILE_LEASED + "ON CONFLICT (user_id) DO UPDATE "
+        "SET dms_closed_at = excluded.dms_closed_at, updated_at = excluded.updated_at",
+        {"user": user_id, "now": to_db(now), "outbox": outbox_id, "owner": owner},
     )
 
 

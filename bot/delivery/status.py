@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bot.db import Sql
 from bot.members.instants import to_db
 
-from .policy import AWAY, DMS_CLOSED, GAVE_UP, OPTED_OUT, REJECTED, SENT, STALE
+from .policy import AWAY, DMS_CLOSED, GAVE_UP, NO_ACCESS, OPTED_OUT, REJECTED, SENT, STALE
 
 _OUTCOME_LABELS = {
     SENT: "sent",
@@ -16,6 +16,7 @@ _OUTCOME_LABELS = {
     AWAY: "skipped: away",
     OPTED_OUT: "skipped: opted out",
     DMS_CLOSED: "DMs closed",
+    NO_ACCESS: "skipped: no longer in the group's channel",
     GAVE_UP: "failed after retries",
     REJECTED: "refused by Discord",
 }
@@ -97,11 +98,20 @@ async def delivery_status(
         if row
         else Backlog()
     )
+    # Rows not yet purged, plus the anonymous counts of purged ones (by the day they finished).
     rows = await sql.fetchall(
+        "SELECT kind, outcome, SUM(n) AS n FROM ("
         "SELECT kind, outcome, COUNT(*) AS n FROM outbox "
-        "WHERE group_id = ? AND status IN ('sent', 'dropped', 'failed') AND finished_at >= ? "
-        "GROUP BY kind, outcome",
-        (group_id, to_db(since) if since else ""),
+        "WHERE group_id = :group AND status IN ('sent', 'dropped', 'failed') "
+        "AND finished_at >= :since GROUP BY kind, outcome "
+        "UNION ALL SELECT kind, outcome, count AS n FROM delivery_counts "
+        "WHERE group_id = :group AND day >= :since_day"
+        ") GROUP BY kind, outcome",
+        {
+            "group": group_id,
+            "since": to_db(since) if since else "",
+            "since_day": since.astimezone(UTC).date().isoformat() if since else "",
+        },
     )
     outcomes: dict[str, dict[str, int]] = {}
     for outcome_row in rows:

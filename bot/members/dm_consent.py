@@ -28,7 +28,12 @@ async def choose_dms(
     async with db.transaction() as tx:
         prefs = await set_dm_opt_in(tx, group_id, user_id, kind, on, now=now)
         queued = False
-        if on:
+        # The member's settings remember the welcome: its outbox row is purged once sent.
+        if on and await tx.fetchall(
+            "UPDATE member_preferences SET dm_welcomed = 1 "
+            "WHERE group_id = ? AND user_id = ? AND dm_welcomed = 0 RETURNING 1",
+            (group_id, user_id),
+        ):
             queued = await outbox.enqueue(
                 tx,
                 group_id=group_id,

@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 from bot.clock import VirtualClock
+from bot.logs import install_redaction
 from bot.sandbox.chapters import CHAPTERS
 from bot.sandbox.demo import build_demo_group
 from bot.sandbox.running_bot import sandbox_settings, start_bot
@@ -41,6 +42,7 @@ async def run_sandbox(out_dir: Path, clock: VirtualClock, progress: Progress) ->
     try:
         progress(f"sandbox server listening on {server.http_base}")
         group = build_demo_group(server)
+        install_redaction([group.credentials.token])  # the bot's token never reaches a log line
         settings = sandbox_settings(server, group.credentials.token, out_dir / "peerpulse.db")
         progress("starting the real peerpulse bot against it and syncing commands")
         running = await start_bot(settings, clock)

@@ -30,7 +30,15 @@ from bot.sandbox.ratelimit import InvalidRequestCounter, RateLimitCounters, Rate
 from bot.sandbox.records import FileRecord, RequestRecord, write_jsonl
 from bot.sandbox.rest import BotRoutes
 from bot.sandbox.routing import ApiReply, ApiRequest, Router, RouteSpec
-from bot.sandbox.state import INTENT_GUILDS, Application, Message, ShownModal, World, utc_now
+from bot.sandbox.state import (
+    INTENT_GUILD_MEMBERS,
+    INTENT_GUILDS,
+    Application,
+    Message,
+    ShownModal,
+    World,
+    utc_now,
+)
 
 if TYPE_CHECKING:
     from bot.sandbox.actors import Actor
@@ -182,6 +190,29 @@ class SandboxServer:
     def add_member(self, guild_id: int, user_id: int, *, roles: Iterable[int] = ()) -> None:
         """Make a user a member of a guild with the given roles."""
         self.world.add_member(guild_id, user_id, roles=roles)
+
+    def remove_member(self, guild_id: int, user_id: int) -> None:
+        """The user leaves the guild (GUILD_MEMBER_REMOVE goes only to bots with that intent)."""
+        guild = self.world.guild(guild_id)
+        if guild.members.pop(user_id, None) is not None:
+            user = self.world.user(user_id)
+            data = {
+                "guild_id": str(guild_id),
+                "user": {"id": str(user.id), "username": user.username},
+            }
+            self.core.dispatch_guild_event(
+                guild_id, "GUILD_MEMBER_REMOVE", data, INTENT_GUILD_MEMBERS
+            )
+
+    def set_channel_overwrites(self, channel_id: int, overwrites: Iterable[perm.Overwrite]) -> None:
+        """Replace a channel's permission overwrites (announced as CHANNEL_UPDATE)."""
+        channel = self.world.channel(channel_id)
+        if channel.guild_id is None:
+            raise ValueError("DM channels have no overwrites")
+        channel.overwrites = list(overwrites)
+        self.core.dispatch_guild_event(
+            channel.guild_id, "CHANNEL_UPDATE", channel_json(self.world, channel), INTENT_GUILDS
+        )
 
     def set_dms_closed(self, user_id: int, closed: bool = True) -> None:
         """Make the bot's DMs to this user fail with 50007 (or work again)."""

@@ -6,7 +6,8 @@ Not a test (pytest does not collect bench_*.py). Run:
 
 For each pacing rate, a fresh sandbox server (Discord's global limit: 50 requests per
 second per bot, in any rolling second) and a fresh bot whose members' DM channels are
-already known, so each DM costs exactly one request. One due step delivers all of them.
+already known, so each DM costs two requests: asking whether the member is still in
+the server, and the message. One due step delivers all of them.
 Reported: wall time against the ideal (requests / 50 s), the 429s the server issued,
 and the busiest rolling second it saw. The target is <= 1.10x the ideal with zero 429s.
 """
@@ -28,7 +29,7 @@ from bot.config import DeliveryConfig
 from bot.delivery import outbox, recipients
 from bot.delivery.outbox import OutboxItem
 from bot.groups import ensure_group
-from bot.members.preferences import set_hours
+from bot.members.preferences import set_dm_opt_in, set_hours
 from bot.sandbox import SandboxServer
 from bot.sandbox.demo import DemoMember, build_demo_group
 from bot.sandbox.running_bot import sandbox_settings, start_bot
@@ -94,6 +95,8 @@ async def measure(dms: int, rate: float) -> Result:
                     await set_hours(
                         db, found.id, user_id, days="every day", start="00:00", end="24:00", now=now
                     )
+                    # Every DM needs the member's consent (this kind: any DM kind on).
+                    await set_dm_opt_in(db, found.id, user_id, "checkins", True, now=now)
                     channel = server.world.dm_channel(user_id)
                     await recipients.remember_channel(db, user_id, channel.id, now=now)
                     await outbox.enqueue(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import discord
 import pytest
 from checkin_steps import TUESDAY_9, advance_to, count, opt_in, set_up
 from modified_client import raw_slash
@@ -141,11 +142,7 @@ async def test_a_dm_answers_only_for_members_who_can_see_the_group(
     server: SandboxServer, group: DemoGroup, peerpulse: RunningBot
 ) -> None:
     ana, *_, eve = group.member_ids
-    hidden = server.create_text_channel(
-        group.guild_id,
-        "facilitated-circle",
-        overwrites=[Overwrite(id=eve, type=1, allow=0, deny=perm.VIEW_CHANNEL)],
-    )
+    hidden = server.create_text_channel(group.guild_id, "facilitated-circle")
     async with asyncio.timeout(5):
         while peerpulse.bot.get_channel(hidden) is None:
             await asyncio.sleep(0.01)
@@ -156,6 +153,15 @@ async def test_a_dm_answers_only_for_members_who_can_see_the_group(
     )
     await opt_in(peerpulse, group, ana, eve)
     await advance_to(peerpulse, TUESDAY_9)
+    # Eve loses access to the check-in's channel after her invitation arrived.
+    server.set_channel_overwrites(
+        hidden, [Overwrite(id=eve, type=1, allow=0, deny=perm.VIEW_CHANNEL)]
+    )
+    channel = peerpulse.bot.get_channel(hidden)
+    async with asyncio.timeout(5):
+        while not isinstance(channel, discord.abc.GuildChannel) or not channel.overwrites:
+            await asyncio.sleep(0.01)
+            channel = peerpulse.bot.get_channel(hidden)
     refused = await server.actor(eve).click(
         latest_dm_with_button(server, eve).id, label="Answer the check-in"
     )

@@ -28,7 +28,7 @@ from bot.delivery import outbox, recipients
 from bot.groups import ensure_group
 from bot.members.dm_consent import WELCOME_KIND, WELCOME_REF
 from bot.members.hours import DAY_NAMES, format_minute, is_within
-from bot.members.preferences import get_preferences, set_hours, set_timezone
+from bot.members.preferences import get_preferences, set_dm_opt_in, set_hours, set_timezone
 from bot.migrations import migrate
 from bot.sandbox import SandboxServer
 from bot.sandbox.demo import DemoGroup, DemoMember, build_demo_group
@@ -70,6 +70,8 @@ async def prepare(server: SandboxServer, group: DemoGroup, path: Path) -> None:
             days, start, end = hours_around(now, zone)
             await set_timezone(db, found.id, user_id, zone, now=now)
             await set_hours(db, found.id, user_id, days=days, start=start, end=end, now=now)
+            # The welcome DM goes only to members with a DM kind on.
+            await set_dm_opt_in(db, found.id, user_id, "checkins", True, now=now)
             prefs = await get_preferences(db, found.id, user_id)
             assert is_within(prefs.hours, prefs.zone("UTC"), now)
             channel = server.world.dm_channel(user_id)

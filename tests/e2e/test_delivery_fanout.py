@@ -226,19 +226,16 @@ async def check_outcome(f: Fanout) -> None:
             assert [t for t in tried if t[0] == 403] == [(403, 50007)], m  # tried once
             assert tried[-1] == (403, 50007), m  # and never again
 
-    rows = await db.fetchall("SELECT user_id, status, outcome FROM outbox")
-    outcomes = Counter((row["status"], row["outcome"]) for row in rows)
-    assert outcomes == Counter(
+    # Finished rows are purged after two days; status keeps their counts.
+    status = await delivery_status(db, 1, f.clock.now())
+    assert Counter(status.outcomes[KIND]) == Counter(
         {
-            ("sent", "sent"): len(expected),
-            ("dropped", "away"): sum(m.opted_in and m.away_at_due for m in f.members),
-            ("dropped", "opted_out"): sum(not m.opted_in for m in f.members),
-            ("failed", "dms_closed"): sum(
-                m.opted_in and m.closed and not m.away_at_due for m in f.members
-            ),
+            "sent": len(expected),
+            "away": sum(m.opted_in and m.away_at_due for m in f.members),
+            "opted_out": sum(not m.opted_in for m in f.members),
+            "dms_closed": sum(m.opted_in and m.closed and not m.away_at_due for m in f.members),
         }
     )
-    status = await delivery_status(db, 1, f.clock.now())
     assert status.backlog.total == 0
     assert status.members_with_dms_closed == sum(
         m.opted_in and m.closed and not m.away_at_due for m in f.members
@@ -272,8 +269,9 @@ async def test_the_same_fan_out_with_30_percent_429_and_5xx_ends_the_same_way(
     assert chaos.injected[429] > 30
     assert chaos.injected[503] > 30
     assert chaos.lost_replies > 5  # messages created whose answer was "lost": resent, not doubled
-    retried = await fanout.running.db.fetchone(
-        "SELECT COUNT(*) AS n FROM outbox WHERE status = 'sent' AND attempts > 1"
-    )
-    assert retried is not None
-    assert retried["n"] > 20  # the outbox retried what discord.py gave up on
+    # discord.py does not retry a 503: a DM delivered after one was retried by the outbox.
+    answers: dict[str, list[int]] = {}
+    for record in fanout.server.requests_to(*SEND):
+        answers.setdefault(record.path, []).append(record.status)
+    retried = [s for s in answers.values() if 503 in s and s[-1] == 200]
+    assert len(retried) > 20  # the outbox retried what discord.py gave up on

@@ -179,3 +179,28 @@ def test_example_config_is_valid_and_documents_every_key() -> None:
         assert f"[{section_name}]" in text
         for key in type(section).model_fields:
             assert f"\n{key} = " in text, f"{section_name}.{key} is not documented"
+
+
+# A token shaped like Discord's (three base64url parts); none of it may be echoed.
+REAL_SHAPED_TOKEN = "MTE5ODc2NTQzMjEwOTg3NjU0MzI.GhXyZa.k9Q2v7LmN4pR8sT1uW3xY6zA0bC5dE7fG9hJ2kL"
+
+
+def test_token_pasted_into_another_key_is_hidden_before_shortening(tmp_path: Path) -> None:
+    """The value is redacted before it is truncated, so not even a prefix of it is shown."""
+    config = write(tmp_path / "c.toml", f'[discord]\napi_base_url = "{REAL_SHAPED_TOKEN}"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    rendered = "\n".join(str(p) for p in caught.value.problems)
+    assert "discord.api_base_url" in rendered
+    assert "[hidden]" in rendered
+    for part in REAL_SHAPED_TOKEN.split("."):
+        assert part[:12] not in rendered
+
+
+def test_check_config_hides_a_token_pasted_into_another_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PEERPULSE_DATABASE__PATH", f"/var/lib/{REAL_SHAPED_TOKEN}.db")
+    lines = "\n".join(describe(load_settings()))
+    assert "database.path: /var/lib/[hidden].db" in lines
+    assert REAL_SHAPED_TOKEN.split(".", maxsplit=1)[0] not in lines

@@ -81,4 +81,16 @@ def test_consent_follows_the_kind_prefix() -> None:
     assert consent_needed("checkin_prompt") == "checkins"
     assert consent_needed("consult_reminder") == "consultations"
     assert consent_needed("pulse_invite") == "pulse"
-    assert consent_needed("export_ready") is None
+    assert consent_needed("export_ready") == "any"
+
+
+def test_a_kind_without_an_opt_in_of_its_own_needs_one_dm_kind_still_on() -> None:
+    """The welcome DM goes only while the member still wants some DMs."""
+    welcome = item("dms_welcome")
+    turned_all_off = Preferences(1, 7)
+    assert decide(welcome, OPTED_IN, "Europe/London", dms_closed=False, now=MONDAY_10_LONDON) == (
+        Send()
+    )
+    assert decide(
+        welcome, turned_all_off, "Europe/London", dms_closed=False, now=MONDAY_10_LONDON
+    ) == Drop("opted_out")
