@@ -18,7 +18,13 @@ from bot.errors import NotPermittedError, UserError
 from bot.groups import Group, SettingsChange, update_settings
 from bot.moderation import is_moderator, refusal
 from bot.timezones import search_zones
-from cogs._common import EMBED_COLOUR, group_here, require_can_post, role_ids
+from cogs._common import (
+    EMBED_COLOUR,
+    MODERATOR_DEFAULT_PERMISSIONS,
+    group_here,
+    require_can_post,
+    role_ids,
+)
 
 STATUS_PERIOD = timedelta(days=7)
 
@@ -26,8 +32,13 @@ STATUS_PERIOD = timedelta(days=7)
 class SettingsCog(commands.Cog):
     """Group settings for moderators."""
 
+    # Shown only to members with Manage Server unless a server admin lets a role use it
+    # (Server Settings → Integrations → peerpulse); the moderator check below still applies.
     peerpulse = app_commands.Group(
-        name="peerpulse", description="Set up peerpulse for this group", guild_only=True
+        name="peerpulse",
+        description="Set up peerpulse for this group",
+        guild_only=True,
+        default_permissions=MODERATOR_DEFAULT_PERMISSIONS,
     )
 
     def __init__(self, bot: PeerPulseBot) -> None:

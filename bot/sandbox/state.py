@@ -209,6 +209,10 @@ class Application:
     permissions: int
     global_commands: list[dict[str, Any]] = field(default_factory=list)
     guild_commands: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    # Command permission overrides a server admin set in Server Settings → Integrations:
+    # guild id → command id (or the application id, for all its commands) → Discord's
+    # permission objects ({"id", "type": 1 role / 2 user, "permission": bool}).
+    command_permissions: dict[int, dict[int, list[dict[str, Any]]]] = field(default_factory=dict)
 
     def commands_for(self, guild_id: int | None) -> list[dict[str, Any]]:
         """Commands usable in a guild (guild commands first) or in DMs (global only)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.sandbox import SandboxServer
+from bot.sandbox.actors import CommandNotPermitted
 from bot.sandbox.demo import DemoGroup
 from bot.sandbox.running_bot import RunningBot
 
@@ -44,6 +45,9 @@ async def test_status_shows_backlog_and_outcomes_by_kind_without_names(
         assert member.name not in text
         assert str(member.user_id) not in text
 
+    with pytest.raises(CommandNotPermitted):  # not in a member's command list
+        await ana.slash("peerpulse status", channel_id=channel)
+    server.set_command_access(group.guild_id, "peerpulse", role_id=group.guild_id)
     refused = await ana.slash("peerpulse status", channel_id=channel)
     assert refused.message is not None
     assert "Only the group's moderators" in refused.message.content
