@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -34,6 +35,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # The story's default start: a Monday afternoon a week before North America's DST change,
 # so the same run reads the same at any hour it is started.
 SANDBOX_START = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+SANDBOX_LOG = "peerpulse.log"
 
 MISSING_TOKEN_HELP = (
     "No Discord bot token is configured.\n"  # noqa: S105 - help text, not a secret
@@ -322,14 +324,32 @@ def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         _err(f"peerpulse: {out} is a file; choose a folder for the sandbox output")
         return EXIT_USAGE
-    if settings.logging.level != "DEBUG":
-        # The progress lines are the sandbox's story; the bot's own log only when debugging.
-        configure_logging("WARNING")
+    out.mkdir(parents=True, exist_ok=True)
+    log_file = out / SANDBOX_LOG
+    _log_to_file(log_file, settings.logging.level)
     transcript = asyncio.run(
         run_sandbox(out, VirtualClock(args.start), lambda line: _out(f"sandbox: {line}"))
     )
     _out(f"done. Open the transcript: {transcript.resolve()}")
+    _out(f"The bot's own log is in {log_file}")
     return EXIT_OK
+
+
+def _log_to_file(path: Path, level: str) -> None:
+    """Send the bot's log to `path`; the console keeps only errors (everything at DEBUG).
+
+    The progress lines are the sandbox's story: the warnings its scripted events cause
+    (Ben's closed DMs) belong in the log file, not between them.
+    """
+    root = logging.getLogger()
+    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+    for console in root.handlers:
+        handler.formatter = handler.formatter or console.formatter
+        for log_filter in console.filters:  # the same redaction as the console
+            handler.addFilter(log_filter)
+        if level != "DEBUG":
+            console.setLevel(logging.ERROR)
+    root.addHandler(handler)
 
 
 def _out(line: str) -> None:
