@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, choose_config_file, describe, load_settings
+from bot.config import ConfigError, choose_config_file, describe, key_sources, load_settings
 from bot.logs import RedactSecrets
 
 TOKEN = "MTIz.secret-token-value.xyz"
@@ -215,3 +216,25 @@ def test_example_config_is_valid_and_documents_every_key() -> None:
         assert f"[{section_name}]" in text
         for key in type(section).model_fields:
             assert f"\n{key} = " in text, f"{section_name}.{key} is not documented"
+
+
+def test_key_sources_name_the_variable_the_file_or_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = write(tmp_path / "c.toml", "[delivery]\nconcurrency = 4\nmax_attempts = 3\n")
+    monkeypatch.setenv("PEERPULSE_DELIVERY__MAX_ATTEMPTS", "5")
+    monkeypatch.setenv("PEERPULSE_SCHEDULER", '{"tick_seconds": 10}')
+    settings = load_settings(config)
+    sources = key_sources(config, os.environ)
+    assert sources["delivery.concurrency"] == str(config)
+    assert sources["delivery.max_attempts"] == "PEERPULSE_DELIVERY__MAX_ATTEMPTS"
+    assert sources["scheduler.tick_seconds"] == "PEERPULSE_SCHEDULER"
+    assert sources["scheduler.misfire_grace_seconds"] == "default"
+    lines = describe(settings, sources)
+    assert (
+        "delivery.max_attempts: 5 — from environment variable PEERPULSE_DELIVERY__MAX_ATTEMPTS"
+        in lines
+    )
+    assert "scheduler.tick_seconds: 10.0 — from environment variable PEERPULSE_SCHEDULER" in lines
+    assert f"delivery.concurrency: 4 — from {config}" in lines
+    assert len(lines) == len(sources)
