@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -14,15 +16,26 @@ import discord
 from bot import __version__
 from bot.backup import BackupError, backup_database, check_target
 from bot.clock import SystemClock
-from bot.config import ConfigError, Settings, describe, load_settings
+from bot.config import (
+    CONFIG_ENV,
+    DEFAULT_CONFIG_FILE,
+    ENV_PREFIX,
+    ConfigError,
+    Settings,
+    choose_config_file,
+    describe,
+    key_sources,
+    load_settings,
+)
 from bot.db import Database
 from bot.logs import configure_logging
-from bot.migrations import MigrationError, migrate, pending
+from bot.migrations import MigrationError, migrate, pending_in_file
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # The story's default start: a Monday afternoon a week before North America's DST change,
 # so the same run reads the same at any hour it is started.
 SANDBOX_START = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+SANDBOX_LOG = "peerpulse.log"
 
 MISSING_TOKEN_HELP = (
     "No Discord bot token is configured.\n"  # noqa: S105 - help text, not a secret
@@ -41,38 +54,83 @@ def _snowflake(text: str) -> int:
     return int(text)
 
 
+_CONFIG_HELP = "TOML configuration file (default: $PEERPULSE_CONFIG, else ./config.toml if present)"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser, with one sub-command per action."""
+    """The argument parser, with one sub-command per action.
+
+    `--config` is accepted before or after the sub-command; given after, it wins.
+    """
     parser = argparse.ArgumentParser(
         prog="peerpulse",
         description="A Discord bot for therapists' peer-consultation groups.",
     )
     parser.add_argument("--version", action="version", version=f"peerpulse {__version__}")
-    parser.add_argument(
-        "--config",
-        type=Path,
-        metavar="PATH",
-        help="TOML configuration file (default: $PEERPULSE_CONFIG, else ./config.toml if present)",
+    parser.add_argument("--config", type=Path, metavar="PATH", help=_CONFIG_HELP)
+    # The sub-commands' copy leaves the value alone unless given (SUPPRESS), so a
+    # `--config` before the sub-command is not reset to None by the sub-parser.
+    config_option = argparse.ArgumentParser(add_help=False)
+    config_option.add_argument(
+        "--config", type=Path, metavar="PATH", default=argparse.SUPPRESS, help=_CONFIG_HELP
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    commands.add_parser("run", help="connect to Discord and run the bot")
-    sync = commands.add_parser(
-        "sync", help="publish the slash commands to Discord (after installing or upgrading)"
+
+    def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name, help=summary, description=description, parents=[config_option]
+        )
+
+    command(
+        "run",
+        "connect to Discord and run the bot",
+        "Connect to Discord and run the bot until it is stopped (Ctrl+C). Pending database "
+        "migrations are applied first. Needs the bot token in PEERPULSE_DISCORD__TOKEN (or "
+        "token under [discord] in the configuration file).",
+    )
+    sync = command(
+        "sync",
+        "publish the slash commands to Discord (after installing or upgrading)",
+        "Publish peerpulse's slash commands to Discord. Run it once after installing and again "
+        "after each upgrade; the bot never does it on its own. With --guild the commands appear "
+        "in that one server at once; without it, in every server within about an hour.",
     )
     sync.add_argument(
         "--guild", type=_snowflake, metavar="ID", help="sync to one server only (instant)"
     )
-    migrate_cmd = commands.add_parser("migrate", help="bring the database schema up to date")
-    migrate_cmd.add_argument(
-        "--dry-run", action="store_true", help="list pending migrations without applying them"
+    migrate_cmd = command(
+        "migrate",
+        "bring the database schema up to date",
+        "Bring the database schema up to date by applying, in order, the numbered migrations "
+        "it has not had yet. `peerpulse run` does this too. With --dry-run, only list them: "
+        "nothing is created or changed on disk.",
     )
-    commands.add_parser("check-config", help="validate the configuration and show it")
-    backup = commands.add_parser("backup", help="copy the live database safely to PATH")
+    migrate_cmd.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="list pending migrations without applying them or creating anything",
+    )
+    command(
+        "check-config",
+        "validate the configuration and show it",
+        "Validate the configuration (the TOML file and PEERPULSE_* environment variables) and "
+        "show every setting with where its value comes from: the default, the file, or an "
+        "environment variable. The token is never shown, only whether it is set.",
+    )
+    backup = command(
+        "backup",
+        "copy the live database safely to PATH",
+        "Copy the database to a new file with SQLite's online backup, safe while the bot is "
+        "running, then check the copy's integrity.",
+    )
     backup.add_argument("path", type=Path, metavar="PATH", help="the new backup file")
-    sandbox = commands.add_parser(
+    sandbox = command(
         "sandbox",
-        help="watch peerpulse work without a Discord token: the real bot against a local "
+        "watch peerpulse work without a Discord token: the real bot against a local "
         "Discord-compatible server, a scripted group, and a transcript",
+        "Run the real bot against a Discord-compatible server on this machine (loopback only), "
+        "play a scripted story of a small consultation group on a virtual clock, and write a "
+        "transcript you can open in a browser. Needs no token; nothing reaches Discord.",
     )
     sandbox.add_argument(
         "--out",
@@ -175,12 +233,21 @@ def _with_discord_errors(action: Callable[[], object]) -> int:
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
-    async def go() -> list[str]:
-        db = await Database.open(
-            settings.database.path, busy_timeout_ms=settings.database.busy_timeout_ms
-        )
+    path = settings.database.path
+    if args.dry_run:
         try:
-            todo = await pending(db) if args.dry_run else await migrate(db, SystemClock())
+            todo = pending_in_file(path)
+        except MigrationError as error:
+            _err(f"peerpulse: {error}")
+            return EXIT_FAILED
+        if not path.exists() and todo:
+            _out(f"{path} does not exist yet; `peerpulse migrate` would create it")
+        return _list_migrations("would apply", path, [f"{m.version:04d}_{m.name}" for m in todo])
+
+    async def go() -> list[str]:
+        db = await Database.open(path, busy_timeout_ms=settings.database.busy_timeout_ms)
+        try:
+            todo = await migrate(db, SystemClock())
         finally:
             await db.close()
         return [f"{m.version:04d}_{m.name}" for m in todo]
@@ -190,18 +257,37 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     except MigrationError as error:
         _err(f"peerpulse: {error}")
         return EXIT_FAILED
-    verb = "would apply" if args.dry_run else "applied"
+    return _list_migrations("applied", path, names)
+
+
+def _list_migrations(verb: str, path: Path, names: list[str]) -> int:
     if not names:
-        _out(f"{settings.database.path}: up to date, nothing to apply")
+        _out(f"{path}: up to date, nothing to apply")
     for name in names:
         _out(f"{verb} {name}")
     return EXIT_OK
 
 
 def _check_config(settings: Settings, args: argparse.Namespace) -> int:
-    for line in describe(settings):
-        _out(line)
-    _out("configuration OK")
+    path = choose_config_file(args.config, os.environ)
+    if path is None:
+        _out(
+            f"configuration file: none (no --config, no ${CONFIG_ENV}, no ./{DEFAULT_CONFIG_FILE})"
+        )
+    else:
+        _out(f"configuration file: {path}")
+    _out(f"environment variables {ENV_PREFIX}<SECTION>__<KEY> override the file")
+    for line in describe(settings, key_sources(args.config, os.environ)):
+        _out(f"  {line}")
+    if settings.discord.token is None:
+        _out(
+            "No Discord token is set: `peerpulse run` and `peerpulse sync` will refuse to start "
+            "until PEERPULSE_DISCORD__TOKEN (or token under [discord]) is set. "
+            "`peerpulse sandbox` needs none."
+        )
+        _out("configuration OK, except that no token is set")
+    else:
+        _out("configuration OK")
     return EXIT_OK
 
 
@@ -238,14 +324,32 @@ def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         _err(f"peerpulse: {out} is a file; choose a folder for the sandbox output")
         return EXIT_USAGE
-    if settings.logging.level != "DEBUG":
-        # The progress lines are the sandbox's story; the bot's own log only when debugging.
-        configure_logging("WARNING")
+    out.mkdir(parents=True, exist_ok=True)
+    log_file = out / SANDBOX_LOG
+    _log_to_file(log_file, settings.logging.level)
     transcript = asyncio.run(
         run_sandbox(out, VirtualClock(args.start), lambda line: _out(f"sandbox: {line}"))
     )
     _out(f"done. Open the transcript: {transcript.resolve()}")
+    _out(f"The bot's own log is in {log_file}")
     return EXIT_OK
+
+
+def _log_to_file(path: Path, level: str) -> None:
+    """Send the bot's log to `path`; the console keeps only errors (everything at DEBUG).
+
+    The progress lines are the sandbox's story: the warnings its scripted events cause
+    (Ben's closed DMs) belong in the log file, not between them.
+    """
+    root = logging.getLogger()
+    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+    for console in root.handlers:
+        handler.formatter = handler.formatter or console.formatter
+        for log_filter in console.filters:  # the same redaction as the console
+            handler.addFilter(log_filter)
+        if level != "DEBUG":
+            console.setLevel(logging.ERROR)
+    root.addHandler(handler)
 
 
 def _out(line: str) -> None:

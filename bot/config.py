@@ -7,14 +7,17 @@ by `__`, e.g. `PEERPULSE_DISCORD__TOKEN`), then the TOML file chosen by
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from types import UnionType
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.errors import UserError
@@ -25,6 +28,8 @@ ENV_PREFIX = "PEERPULSE_"
 CONFIG_ENV = "PEERPULSE_CONFIG"
 DEFAULT_CONFIG_FILE = Path("config.toml")
 MIN_ANONYMITY_THRESHOLD = 3
+_URL_RULE = "must be a URL starting with http://, https://, ws:// or wss://"
+_ZONE_RULE = "must be an IANA time zone name such as Europe/London"
 
 
 class _Section(BaseModel):
@@ -53,7 +58,7 @@ class DiscordSettings(_Section):
         if not value:
             return None
         if not value.startswith(("http://", "https://", "ws://", "wss://")):
-            raise ValueError("expected a URL starting with http://, https://, ws:// or wss://")
+            raise ValueError(_URL_RULE)
         return value.rstrip("/")
 
 
@@ -89,7 +94,7 @@ class GroupDefaults(_Section):
         try:
             return parse_zone(value).key
         except UserError:
-            raise ValueError("expected an IANA time zone name such as Europe/London") from None
+            raise ValueError(_ZONE_RULE) from None
 
 
 class SchedulerSettings(_Section):
@@ -155,14 +160,20 @@ class Settings(BaseSettings):
 
 @dataclass(frozen=True)
 class ConfigProblem:
-    """One thing wrong with the configuration, phrased for a person."""
+    """One thing wrong with the configuration, phrased for a person.
+
+    `expected` says what the key must be ("must be a number between 1 and 50"); `value`
+    is the offending value as shown (already redacted), or empty when there is none.
+    """
 
     key: str
     value: str
     expected: str
 
     def __str__(self) -> str:
-        return f"{self.key}: got {self.value}; {self.expected}"
+        if not self.value:
+            return f"{self.key}: {self.expected}"
+        return f"{self.key}: {self.expected}, got {self.value}"
 
 
 class ConfigError(Exception):
@@ -203,17 +214,17 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except FileNotFoundError:
         raise ConfigError(
-            [ConfigProblem("config file", str(path), "the file does not exist; check the path")],
+            [ConfigProblem("config file", "", f"{path} does not exist; check the path")],
             str(path),
         ) from None
     except OSError as error:
         raise ConfigError(
-            [ConfigProblem("config file", str(path), f"cannot be read ({error.strerror})")],
+            [ConfigProblem("config file", "", f"{path} cannot be read ({error.strerror})")],
             str(path),
         ) from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(
-            [ConfigProblem("config file", str(path), f"is not valid TOML ({error})")], str(path)
+            [ConfigProblem("config file", "", f"{path} is not valid TOML ({error})")], str(path)
         ) from None
 
 
@@ -235,7 +246,7 @@ def _problem(item: Mapping[str, Any], secrets: set[str]) -> ConfigProblem:
     if env_name in {name.upper() for name in os.environ}:
         key = f"{key} (from {env_name})"
     if item["type"] == "extra_forbidden":
-        return ConfigProblem(key, "an unknown key", "remove it or check its spelling")
+        return ConfigProblem(key, "", "unknown key; remove it or check its spelling")
     raw = item.get("input")
     shown = "[hidden]" if "token" in key.lower() else _show(raw, secrets)
     return ConfigProblem(key, shown, redact(_expected(item), secrets))
@@ -250,27 +261,166 @@ def _show(value: object, secrets: set[str]) -> str:
 
 
 def _expected(item: Mapping[str, Any]) -> str:
-    message = str(item.get("msg", "a valid value")).removeprefix("Value error, ")
-    if message.startswith("expected"):
-        return message
-    return f"expected: {message[0].lower()}{message[1:]}"
+    """What the key must be, in words: from the field's type and bounds, not pydantic's."""
+    if item["type"] == "value_error":  # our own validators already speak plainly
+        return str(item.get("msg", "")).removeprefix("Value error, ")
+    loc = tuple(str(part) for part in item["loc"])
+    field = _field_at(loc)
+    if field is None:
+        return "must be a valid value"
+    return _SPECIAL_RULES.get(loc) or _rule(field)
 
 
-def describe(settings: Settings) -> list[str]:
-    """Human-readable lines summarising the settings, with the token hidden."""
-    token_state = "set (hidden)" if settings.discord.token else "not set"
-    secrets = [settings.discord.token.get_secret_value()] if settings.discord.token else []
-    lines = [
-        f"discord.token: {token_state}",
-        f"discord.api_base_url: {settings.discord.api_base_url or '(Discord)'}",
-        f"discord.gateway_url: {settings.discord.gateway_url or '(Discord)'}",
-        f"database.path: {settings.database.path}",
-        f"logging.level: {settings.logging.level}",
-        f"defaults.timezone: {settings.defaults.timezone}",
-        f"defaults.retention_days: {settings.defaults.retention_days}",
-        f"defaults.anonymity_threshold: {settings.defaults.anonymity_threshold}",
-        f"scheduler.tick_seconds: {settings.scheduler.tick_seconds}",
-        f"delivery.requests_per_second: {settings.delivery.requests_per_second}",
-    ]
-    # A token pasted into another key is hidden there too.
-    return [lines[0], *(redact(line, secrets) for line in lines[1:])]
+def _field_at(loc: tuple[str, ...]) -> FieldInfo | None:
+    model: type[BaseModel] | None = Settings
+    found: FieldInfo | None = None
+    for part in loc:
+        if model is None:
+            return None
+        found = model.model_fields.get(part)
+        if found is None:
+            return None
+        model = _section_model(found.annotation)
+    return found
+
+
+def _section_model(annotation: object) -> type[BaseModel] | None:
+    """The section's model when `annotation` is one (`DeliveryConfig`), else None."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def _rule(field: FieldInfo) -> str:
+    """'must be a number between 1 and 50', 'must be one of DEBUG, INFO, …', and so on."""
+    annotation: object = field.annotation
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if get_origin(annotation) is Literal:
+        return "must be one of " + ", ".join(str(a) for a in args)
+    if isinstance(annotation, UnionType) and len(args) == 1:
+        annotation = args[0]
+    if _section_model(annotation) is not None:
+        return "must be a table of settings"
+    noun = _NOUNS.get(annotation, "a value") if isinstance(annotation, type) else "a value"
+    bounds = {type(m).__name__: m for m in field.metadata}
+    low = bounds.get("Ge") or bounds.get("Gt")
+    high = bounds.get("Le")
+    low_value = getattr(low, "ge", getattr(low, "gt", None))
+    high_value = getattr(high, "le", None)
+    if "Ge" in bounds and high is not None:
+        return f"must be {noun} between {_num(low_value)} and {_num(high_value)}"
+    if "Gt" in bounds and high is not None:
+        return f"must be {noun} above {_num(low_value)} and at most {_num(high_value)}"
+    if "Ge" in bounds:
+        return f"must be {noun} of at least {_num(low_value)}"
+    if "Gt" in bounds:
+        return f"must be {noun} above {_num(low_value)}"
+    if "MaxLen" in bounds:
+        return f"must be {noun} of at most {bounds['MaxLen'].max_length} characters"
+    return f"must be {noun}"
+
+
+# Keys whose type alone ("text") would not say what is wanted.
+_SPECIAL_RULES: dict[tuple[str, ...], str] = {
+    ("discord", "api_base_url"): _URL_RULE,
+    ("discord", "gateway_url"): _URL_RULE,
+    ("defaults", "timezone"): _ZONE_RULE,
+}
+_NOUNS: dict[object, str] = {
+    bool: "true or false",
+    int: "a whole number",
+    float: "a number",
+    str: "text",
+    Path: "a file path",
+    SecretStr: "text",
+}
+
+
+def _num(value: object) -> str:
+    return f"{value:g}" if isinstance(value, int | float) else str(value)
+
+
+DEFAULT_SOURCE = "default"
+_NOT_SET = {"api_base_url": "not set (Discord itself)", "gateway_url": "not set (Discord itself)"}
+_SHOWN_LENGTH = 70
+
+
+def key_sources(config_file: Path | None, environ: Mapping[str, str]) -> dict[str, str]:
+    """Where each key's value comes from: its environment variable, the file, or the default.
+
+    Keys are dotted (`delivery.concurrency`); values name the variable (`PEERPULSE_…`),
+    the file's path, or `default`. Call after `load_settings` succeeded for the same inputs.
+    """
+    path = choose_config_file(config_file, environ)
+    file_values = _read_toml(path) if path else {}
+    present = {name.upper() for name in environ}
+    sources: dict[str, str] = {}
+    for section, field in Settings.model_fields.items():
+        model = _section_model(field.annotation)
+        if model is None:
+            continue
+        in_file = file_values.get(section)
+        from_section = _section_variable(section, environ)
+        for key in model.model_fields:
+            variable = f"{ENV_PREFIX}{section}__{key}".upper()
+            if variable in present:
+                sources[f"{section}.{key}"] = variable
+            elif from_section is not None and key in from_section[1]:
+                sources[f"{section}.{key}"] = from_section[0]
+            elif isinstance(in_file, Mapping) and key in in_file:
+                sources[f"{section}.{key}"] = str(path)
+            else:
+                sources[f"{section}.{key}"] = DEFAULT_SOURCE
+    return sources
+
+
+def _section_variable(
+    section: str, environ: Mapping[str, str]
+) -> tuple[str, dict[str, Any]] | None:
+    """A whole section given as JSON in one variable (`PEERPULSE_DELIVERY='{"concurrency": 4}'`)."""
+    wanted = f"{ENV_PREFIX}{section}".upper()
+    for name, value in environ.items():
+        if name.upper() == wanted:
+            try:
+                parsed = json.loads(value)
+            except ValueError:
+                return None
+            return (wanted, parsed) if isinstance(parsed, dict) else None
+    return None
+
+
+def describe(settings: Settings, sources: Mapping[str, str] | None = None) -> list[str]:
+    """One line per key, `section.key: value`, with its source when `sources` is given.
+
+    The token is shown only as set or not set; any value that contains it is redacted
+    before it is shortened, so no part of it can be printed.
+    """
+    secret = settings.discord.token.get_secret_value() if settings.discord.token else None
+    lines = []
+    for section_name, section in settings:
+        for key, value in section:
+            name = f"{section_name}.{key}"
+            line = f"{name}: {_shown_setting(key, value, secret)}"
+            if sources is not None:
+                line += f" — {_source_words(sources.get(name, DEFAULT_SOURCE))}"
+            lines.append(line)
+    return lines
+
+
+def _shown_setting(key: str, value: object, secret: str | None) -> str:
+    if isinstance(value, SecretStr):
+        return "set (hidden)"
+    if value is None:
+        return "not set" if key == "token" else _NOT_SET.get(key, "not set")
+    text = redact(str(value), [secret] if secret else [])
+    if len(text) > _SHOWN_LENGTH:
+        text = text[: _SHOWN_LENGTH - 1] + "…"
+    return text
+
+
+def _source_words(source: str) -> str:
+    if source == DEFAULT_SOURCE:
+        return "default"
+    if source.startswith(ENV_PREFIX):
+        return f"from environment variable {source}"
+    return f"from {source}"

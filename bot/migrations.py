@@ -7,6 +7,7 @@ edited: later changes add a new file.
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,8 +79,43 @@ async def current_version(db: Database) -> int:
 
 async def pending(db: Database, directory: Path | None = None) -> list[Migration]:
     """Migrations not yet applied; refuses a database newer than this code."""
+    return _after(await current_version(db), discover(directory))
+
+
+def pending_in_file(path: Path, directory: Path | None = None) -> list[Migration]:
+    """Like `pending`, for `migrate --dry-run`: reads the file without creating or changing
+    anything on disk (no database, no -wal/-shm, no folder). A missing file has every
+    migration pending."""
     migrations = discover(directory)
-    version = await current_version(db)
+    if str(path) == ":memory:" or not path.exists():
+        return migrations
+    # A read-only connection to a WAL database creates -wal/-shm unless they exist; when
+    # they do not, every committed change is in the main file, so reading it as
+    # immutable is exact and touches nothing.
+    in_use = (
+        path.with_name(path.name + "-wal").exists() and path.with_name(path.name + "-shm").exists()
+    )
+    uri = path.resolve().as_uri() + ("?mode=ro" if in_use else "?mode=ro&immutable=1")
+    try:
+        conn = sqlite3.connect(uri, uri=True)
+        try:
+            has_table = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+            ).fetchone()
+            row = (
+                conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+                if has_table
+                else None
+            )
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as error:
+        raise MigrationError(f"{path} cannot be read as a SQLite database ({error})") from None
+    version = int(row[0]) if row and row[0] is not None else 0
+    return _after(version, migrations)
+
+
+def _after(version: int, migrations: list[Migration]) -> list[Migration]:
     known = migrations[-1].version if migrations else 0
     if version > known:
         raise MigrationError(

@@ -9,6 +9,10 @@ from bot.errors import UserError
 from bot.groups import Group, ensure_group
 
 EMBED_COLOUR = discord.Colour(0x5B8DEF)
+# Moderator command groups carry Discord's `default_member_permissions`: members without
+# Manage Server do not see them; a server admin can let a moderator role use them in
+# Server Settings → Integrations → peerpulse. The bot's own moderator check still applies.
+MODERATOR_DEFAULT_PERMISSIONS = discord.Permissions(manage_guild=True)
 
 
 def role_ids(user: discord.User | discord.Member) -> list[int]:

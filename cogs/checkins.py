@@ -44,7 +44,13 @@ from cogs._checkin_form import (
     is_orphaned_form,
     save_orphaned_form,
 )
-from cogs._common import EMBED_COLOUR, group_here, require_can_post, role_ids
+from cogs._common import (
+    EMBED_COLOUR,
+    MODERATOR_DEFAULT_PERMISSIONS,
+    group_here,
+    require_can_post,
+    role_ids,
+)
 
 HISTORY_FILE = "checkin-history.png"
 
@@ -53,7 +59,10 @@ class CheckinCog(commands.Cog, name=COG_NAME):
     """Weekly check-ins for moderators; members answer through the posts' buttons."""
 
     checkin = app_commands.Group(
-        name="checkin", description="Weekly check-ins for this group", guild_only=True
+        name="checkin",
+        description="Weekly check-ins for this group",
+        guild_only=True,
+        default_permissions=MODERATOR_DEFAULT_PERMISSIONS,  # see cogs/settings.py
     )
 
     def __init__(self, bot: PeerPulseBot) -> None:

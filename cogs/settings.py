@@ -20,7 +20,13 @@ from bot.groups import Group, SettingsChange, update_settings
 from bot.moderation import check_moderator_role, is_moderator, refusal
 from bot.timezones import search_zones
 from bot.wording import plural
-from cogs._common import EMBED_COLOUR, group_here, require_can_post, role_ids
+from cogs._common import (
+    EMBED_COLOUR,
+    MODERATOR_DEFAULT_PERMISSIONS,
+    group_here,
+    require_can_post,
+    role_ids,
+)
 
 STATUS_PERIOD = timedelta(days=7)
 
@@ -28,8 +34,13 @@ STATUS_PERIOD = timedelta(days=7)
 class SettingsCog(commands.Cog):
     """Group settings for moderators."""
 
+    # Shown only to members with Manage Server unless a server admin lets a role use it
+    # (Server Settings → Integrations → peerpulse); the moderator check below still applies.
     peerpulse = app_commands.Group(
-        name="peerpulse", description="Set up peerpulse for this group", guild_only=True
+        name="peerpulse",
+        description="Set up peerpulse for this group",
+        guild_only=True,
+        default_permissions=MODERATOR_DEFAULT_PERMISSIONS,
     )
 
     def __init__(self, bot: PeerPulseBot) -> None:
@@ -88,14 +99,14 @@ class SettingsCog(commands.Cog):
         embed.add_field(name="Check-ins", value=await self._checkins_line(group, now), inline=False)
         delivery = await delivery_status(self.bot.db, group.id, now, since=now - STATUS_PERIOD)
         lines = delivery.lines()
-        if not delivery.outcomes:
-            lines.insert(1, "No DMs finished in the last 7 days.")
         next_due = await next_attempt_at(self.bot.db, group.id)
         if next_due is not None and next_due > now:
-            lines.insert(1, f"Next DM due <t:{int(next_due.timestamp())}:R>.")
-        if not delivery.members_with_dms_closed:
-            lines.append("Right now, no member who opted in has DMs closed.")
-        embed.add_field(name="DMs (last 7 days; counts only)", value="\n".join(lines), inline=False)
+            lines.insert(1, f"The next one goes out <t:{int(next_due.timestamp())}:R>.")
+        embed.add_field(
+            name="Direct messages (numbers only, never names)",
+            value="\n".join(lines),
+            inline=False,
+        )
         await replies.respond(interaction, embed=embed)
 
     async def _checkins_line(self, group: Group, now: datetime) -> str:
@@ -104,14 +115,14 @@ class SettingsCog(commands.Cog):
         parts = []
         if current is not None:
             closes = int(current.closes_at.timestamp())
-            parts.append(f"This week's round is open until <t:{closes}:F>.")
+            parts.append(f"This week's check-in is open until <t:{closes}:F>.")
         if scheduled is None:
-            parts.append("Not set up yet.")
+            parts.append("Not set up yet; set them up with /checkin setup.")
         elif scheduled.schedule.paused:
-            parts.append("Paused.")
+            parts.append("Paused; /checkin resume starts them again.")
         elif scheduled.next_open_at is not None:
             opens = int(scheduled.next_open_at.timestamp())
-            parts.append(f"Next round opens <t:{opens}:F>.")
+            parts.append(f"The next one opens <t:{opens}:F>.")
         return " ".join(parts)
 
     @settings.autocomplete("timezone")

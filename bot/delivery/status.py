@@ -10,18 +10,19 @@ from bot.members.instants import to_db
 
 from .policy import AWAY, DMS_CLOSED, GAVE_UP, NO_ACCESS, OPTED_OUT, REJECTED, SENT, STALE
 
+# Plain words for moderators: what happened to a DM, never who it was for.
 _OUTCOME_LABELS = {
-    SENT: "sent",
-    STALE: "stale (its moment passed)",
-    AWAY: "skipped: away",
-    OPTED_OUT: "skipped: opted out",
-    DMS_CLOSED: "DMs closed",
-    NO_ACCESS: "skipped: no longer in the group's channel",
-    GAVE_UP: "failed after retries",
-    REJECTED: "refused by Discord",
+    SENT: "delivered",
+    DMS_CLOSED: "not delivered (the member's DMs were closed at the time)",
+    REJECTED: "not delivered (Discord refused it)",
+    GAVE_UP: "not delivered (Discord kept failing)",
+    AWAY: "not sent (the member was away)",
+    OPTED_OUT: "not sent (the member turned these DMs off)",
+    STALE: "not sent (too late to be useful)",
+    NO_ACCESS: "not sent (the member could no longer see the group's channel)",
 }
 _KIND_LABELS = {
-    "dms_welcome": "Welcome DMs",
+    "dms_welcome": "Welcome messages",
     "checkin_open": "Check-in invitations",
     "checkin_reminder": "Check-in reminders",
 }
@@ -51,26 +52,65 @@ class DeliveryStatus:
     outcomes: dict[str, dict[str, int]] = field(default_factory=dict)
     members_with_dms_closed: int = 0
 
-    def lines(self) -> list[str]:
-        """Plain lines for the status embed."""
-        b = self.backlog
-        lines = [
-            f"Outbox: {b.total} waiting — {b.due_now} due now, {b.held_for_hours} held for "
-            f"members' working hours, {b.retrying} retrying, {b.scheduled} scheduled, "
-            f"{b.in_flight} sending"
-        ]
-        for kind, by_outcome in sorted(self.outcomes.items()):
-            parts = ", ".join(
-                f"{count} {_OUTCOME_LABELS.get(outcome, outcome)}"
-                for outcome, count in sorted(by_outcome.items())
-            )
-            lines.append(f"{_KIND_LABELS.get(kind, kind)}: {parts}")
-        if self.members_with_dms_closed:
-            lines.append(
-                f"{self.members_with_dms_closed} member(s) opted in but have DMs closed; they "
-                "are told how to fix it the next time they use a command."
-            )
+    def lines(self, period: str = "the last 7 days") -> list[str]:
+        """Plain lines for the status embed: what is waiting, what happened in `period`,
+        and who cannot be reached right now (counts only, consistent with each other)."""
+        lines = [_backlog_line(self.backlog)]
+        if not self.outcomes:
+            lines.append(f"No DMs were sent or skipped in {period}.")
+        else:
+            lines.append(f"In {period}:")
+            lines += [
+                f"• {_KIND_LABELS.get(kind, kind.replace('_', ' ').capitalize())}: "
+                + "; ".join(
+                    f"{by_outcome[outcome]} {_OUTCOME_LABELS.get(outcome, outcome)}"
+                    for outcome in sorted(by_outcome, key=_outcome_order)
+                )
+                for kind, by_outcome in sorted(self.outcomes.items())
+            ]
+        lines.append(self._closed_line())
         return lines
+
+    def _closed_line(self) -> str:
+        closed = self.members_with_dms_closed
+        if closed:
+            who = (
+                "1 member who asked for DMs has"
+                if closed == 1
+                else (f"{closed} members who asked for DMs have")
+            )
+            return (
+                f"Right now {who} DMs closed in Discord; each is told how to open them "
+                "the next time they use a peerpulse command."
+            )
+        if any(DMS_CLOSED in by_outcome for by_outcome in self.outcomes.values()):
+            return (
+                "Right now no member is marked as having DMs closed: everyone whose DMs were "
+                "closed has used a command since, so peerpulse will try them again."
+            )
+        return "Right now no member who asked for DMs has them closed."
+
+
+def _outcome_order(outcome: str) -> int:
+    order = list(_OUTCOME_LABELS)
+    return order.index(outcome) if outcome in order else len(order)
+
+
+def _backlog_line(backlog: Backlog) -> str:
+    if not backlog.total:
+        return "Nothing is waiting to be sent."
+    parts = [
+        f"{count} {label}"
+        for count, label in (
+            (backlog.due_now, "due now"),
+            (backlog.in_flight, "being sent now"),
+            (backlog.held_for_hours, "waiting for the member's working hours"),
+            (backlog.retrying, "to be tried again after an error"),
+            (backlog.scheduled, "planned for later"),
+        )
+        if count
+    ]
+    return f"Waiting to be sent: {backlog.total} ({'; '.join(parts)})."
 
 
 async def delivery_status(

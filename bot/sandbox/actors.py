@@ -336,17 +336,61 @@ class Actor:
         contexts = command.get("contexts")
         if contexts is not None and CONTEXT_GUILD not in contexts:
             raise CommandNotPermitted(f"/{name} is not available in servers")
+        perms = self._world.guild_permissions(guild_id, self.user_id)
+        if perms & perm.ADMINISTRATOR:
+            return
+        override = self._command_override(command, guild_id)
+        if override is not None:
+            if not override:
+                raise CommandNotPermitted(
+                    f"a server admin turned /{name} off for {self.name} (command permissions)"
+                )
+            return
         required = command.get("default_member_permissions")
         if required is None:
             return
-        perms = self._world.guild_permissions(guild_id, self.user_id)
         needed = int(required)
-        permitted = bool(perms & perm.ADMINISTRATOR) if needed == 0 else perm.has_all(perms, needed)
-        if not permitted:
+        if needed == 0 or not perm.has_all(perms, needed):
             raise CommandNotPermitted(
                 f"{self.name} lacks permissions {needed} required by /{name} "
                 "(default_member_permissions); Discord would not show them the command"
             )
+
+    def _command_override(self, command: Json, guild_id: int) -> bool | None:
+        """A server admin's override for this member, as Discord resolves it: the command's
+        own overrides before the app-wide ones; in each, the member's user override, then
+        their roles (any allowed wins), then @everyone. None: no override applies."""
+        app = self._server.application
+        overrides = app.command_permissions.get(guild_id, {})
+        member = self._world.guild(guild_id).members.get(self.user_id)
+        roles = set(member.roles) if member else set()
+        for target in (int(command["id"]), app.id):
+            entries = overrides.get(target, [])
+            users = [e["permission"] for e in entries if e["type"] == 2 and e["id"] == self.user_id]
+            if users:
+                return bool(users[0])
+            by_role = [e["permission"] for e in entries if e["type"] == 1 and e["id"] in roles]
+            if by_role:
+                return any(by_role)
+            everyone = [e["permission"] for e in entries if e["type"] == 1 and e["id"] == guild_id]
+            if everyone:
+                return bool(everyone[0])
+        return None
+
+    def command_names(self, channel_id: int) -> list[str]:
+        """The slash commands this member's Discord client offers in a channel."""
+        app = self._server.application
+        guild_id = self._world.channel(channel_id).guild_id
+        shown = []
+        for command in app.commands_for(guild_id):
+            if int(command.get("type", 1)) != 1:
+                continue
+            try:
+                self._check_command_allowed(command, guild_id)
+            except CommandNotPermitted:
+                continue
+            shown.append(command["name"])
+        return sorted(shown)
 
     # --- components -------------------------------------------------------------
 

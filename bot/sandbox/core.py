@@ -18,6 +18,7 @@ from bot.sandbox.state import (
     INTENT_MESSAGE_CONTENT,
     LOADING,
     Message,
+    MessageVersion,
     StoredAttachment,
     World,
 )
@@ -168,6 +169,17 @@ class Core:
         self, message: Message, payload: Mapping[str, Any], files: Sequence[UploadedFile] = ()
     ) -> Message:
         """Apply an edit payload (only the fields present) and announce it."""
+        if not message.flags & LOADING:
+            message.versions.append(
+                MessageVersion(
+                    content=message.content,
+                    embeds=list(message.embeds),
+                    components=list(message.components),
+                    attachments=list(message.attachments),
+                    shown_at=message.edited_timestamp or message.timestamp,
+                    order=message.shown_order or (message.id, 0),
+                )
+            )
         if "content" in payload:
             message.content = str(payload.get("content") or "")
         if "embeds" in payload:
@@ -183,6 +195,9 @@ class Core:
         message.attachments.extend(self._new_attachments(payload, files))
         message.flags &= ~LOADING
         message.edited_timestamp = self.world.clock()
+        # After everything that led to this edit (the interaction, a modal shown), before
+        # anything created later.
+        message.shown_order = (self.world.ids.last, 1)
         self.announce("MESSAGE_UPDATE", message)
         return message
 

@@ -35,6 +35,7 @@ from bot.sandbox.state import (
     INTENT_GUILDS,
     Application,
     Message,
+    SandboxError,
     ShownModal,
     World,
     utc_now,
@@ -213,6 +214,38 @@ class SandboxServer:
         self.core.dispatch_guild_event(
             channel.guild_id, "CHANNEL_UPDATE", channel_json(self.world, channel), INTENT_GUILDS
         )
+
+    def set_command_access(
+        self,
+        guild_id: int,
+        command: str | None,
+        *,
+        role_id: int | None = None,
+        user_id: int | None = None,
+        allow: bool = True,
+    ) -> None:
+        """What a server admin does in Server Settings → Integrations → the app → a command
+        (or the whole app when `command` is None): let a role or a member use it, or not.
+
+        Overrides beat the command's `default_member_permissions`. Discord lets only a user
+        (OAuth2 Bearer token with Manage Server and Manage Roles) set them, never the bot;
+        the sandbox models the admin's action directly. `role_id` = the guild id means
+        @everyone.
+        """
+        if (role_id is None) == (user_id is None):
+            raise SandboxError("give exactly one of role_id or user_id")
+        app = self.application
+        if command is None:
+            target = app.id
+        else:
+            synced = {c["name"]: int(c["id"]) for c in app.commands_for(guild_id)}
+            if command not in synced:
+                raise SandboxError(f"no synced command /{command}; synced: {sorted(synced)}")
+            target = synced[command]
+        kind, target_id = (1, role_id) if role_id is not None else (2, user_id)
+        entries = app.command_permissions.setdefault(guild_id, {}).setdefault(target, [])
+        entries[:] = [e for e in entries if (e["type"], e["id"]) != (kind, target_id)]
+        entries.append({"id": target_id, "type": kind, "permission": allow})
 
     def set_dms_closed(self, user_id: int, closed: bool = True) -> None:
         """Make the bot's DMs to this user fail with 50007 (or work again)."""

@@ -69,6 +69,11 @@ class SnowflakeFactory:
         self._last = max(candidate, self._last + 1)
         return self._last
 
+    @property
+    def last(self) -> int:
+        """The latest id handed out (0 before any): orders events without taking an id."""
+        return self._last
+
 
 @dataclass
 class User:
@@ -167,9 +172,28 @@ class StoredAttachment:
         return len(self.data)
 
 
+@dataclass(frozen=True)
+class MessageVersion:
+    """What a message said before an edit replaced it, and from when (`shown_at`; `order`
+    sorts events of the same instant: (snowflake, 0) for a creation, (latest snowflake, 1)
+    for an edit)."""
+
+    content: str
+    embeds: list[dict[str, Any]]
+    components: list[dict[str, Any]]
+    attachments: list[StoredAttachment]
+    shown_at: datetime
+    order: tuple[int, int]
+
+
 @dataclass
 class Message:
-    """A message in a channel. `ephemeral_to` names the only user who can see it."""
+    """A message in a channel. `ephemeral_to` names the only user who can see it.
+
+    `versions` keeps what earlier versions said (not the "thinking…" placeholder of a
+    deferred reply), so a transcript can show each as it was read; `shown_order` orders
+    the current version among events of the same instant (None: as the message's id).
+    """
 
     id: int
     channel_id: int
@@ -189,6 +213,8 @@ class Message:
     deleted: bool = False
     poll: dict[str, Any] | None = None
     nonce: str | int | None = None
+    versions: list[MessageVersion] = field(default_factory=list)
+    shown_order: tuple[int, int] | None = None
 
     @property
     def ephemeral(self) -> bool:
@@ -209,6 +235,10 @@ class Application:
     permissions: int
     global_commands: list[dict[str, Any]] = field(default_factory=list)
     guild_commands: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    # Command permission overrides a server admin set in Server Settings → Integrations:
+    # guild id → command id (or the application id, for all its commands) → Discord's
+    # permission objects ({"id", "type": 1 role / 2 user, "permission": bool}).
+    command_permissions: dict[int, dict[int, list[dict[str, Any]]]] = field(default_factory=dict)
 
     def commands_for(self, guild_id: int | None) -> list[dict[str, Any]]:
         """Commands usable in a guild (guild commands first) or in DMs (global only)."""

@@ -3,41 +3,77 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.sandbox.state import LOADING, Message, ShownModal, World
+from bot.sandbox.state import LOADING, Message, MessageVersion, ShownModal, World
 from bot.sandbox.transcript import TranscriptAttachment, TranscriptMessage, TranscriptTimeline
 
 if TYPE_CHECKING:
     from bot.sandbox.server import SandboxServer
 
 
-def _message(world: World, message: Message, note: str | None = None) -> TranscriptMessage:
+# (when it was shown, its order among events of that instant, the message as then shown)
+_Shown = tuple[datetime, tuple[int, int], TranscriptMessage]
+
+
+def _message(world: World, message: Message, note: str | None = None) -> list[_Shown]:
+    """Each version of a message at the moment it was shown: earlier ones, then the latest."""
     author = world.user(message.author_id)
     viewer = world.user(message.ephemeral_to).display_name if message.ephemeral_to else None
+    current_note = note
     if message.flags & LOADING:
-        note = "thinking…" if note is None else f"{note} · thinking…"
-    return TranscriptMessage(
-        author=author.display_name,
-        author_is_bot=author.bot,
-        timestamp=message.timestamp,
-        content=message.content,
-        embeds=message.embeds,
-        components=message.components,
-        attachments=[
-            TranscriptAttachment(a.filename, a.content_type, a.data) for a in message.attachments
-        ],
-        ephemeral_to=viewer,
-        note=note,
-    )
+        current_note = "thinking…" if note is None else f"{note} · thinking…"
+
+    def shown(
+        version: Message | MessageVersion,
+        at: datetime,
+        note: str | None,
+        *,
+        edited: bool = False,
+        replaced_at: datetime | None = None,
+    ) -> TranscriptMessage:
+        return TranscriptMessage(
+            author=author.display_name,
+            author_is_bot=author.bot,
+            timestamp=at,
+            content=version.content,
+            embeds=version.embeds,
+            components=version.components,
+            attachments=[
+                TranscriptAttachment(a.filename, a.content_type, a.data)
+                for a in version.attachments
+            ],
+            ephemeral_to=viewer,
+            note=note,
+            edited=edited,
+            replaced_at=replaced_at,
+        )
+
+    versions = message.versions
+    result: list[_Shown] = []
+    for index, version in enumerate(versions):
+        following = versions[index + 1] if index + 1 < len(versions) else None
+        replaced_at = following.shown_at if following else message.edited_timestamp
+        result.append(
+            (
+                version.shown_at,
+                version.order,
+                shown(version, version.shown_at, note, replaced_at=replaced_at),
+            )
+        )
+    at = message.edited_timestamp or message.timestamp
+    order = message.shown_order or (message.id, 0)
+    result.append((at, order, shown(message, at, current_note, edited=bool(versions))))
+    return result
 
 
-def _modal(world: World, modal: ShownModal, where: str) -> TranscriptMessage:
+def _modal(world: World, modal: ShownModal, where: str) -> _Shown:
     bot = next(
         (world.user(a.bot_user_id) for a in world.applications.values()),
         None,
     )
-    return TranscriptMessage(
+    message = TranscriptMessage(
         author=bot.display_name if bot else "bot",
         author_is_bot=True,
         timestamp=modal.shown_at,
@@ -46,6 +82,11 @@ def _modal(world: World, modal: ShownModal, where: str) -> TranscriptMessage:
         ephemeral_to=world.user(modal.user_id).display_name,
         note=f"modal shown {where}",
     )
+    return (modal.shown_at, (modal.interaction_id, 0), message)
+
+
+def _in_order(shown: list[_Shown]) -> list[TranscriptMessage]:
+    return [message for _, _, message in sorted(shown, key=lambda item: (item[0], item[1]))]
 
 
 def _where(world: World, channel_id: int) -> str:
@@ -64,28 +105,34 @@ def timelines(server: SandboxServer, zones: Mapping[int, str]) -> list[Transcrip
     for guild in world.guilds.values():
         for channel_id in guild.channel_ids:
             channel = world.channel(channel_id)
-            public = [_message(world, m) for m in world.timeline(channel_id) if not m.ephemeral]
+            public = [
+                version
+                for m in world.timeline(channel_id)
+                if not m.ephemeral
+                for version in _message(world, m)
+            ]
             title = f"#{channel.name} · {guild.name}"
-            result.append(TranscriptTimeline(title, "channel", None, public))
+            result.append(TranscriptTimeline(title, "channel", None, _in_order(public)))
     people = [u for u in world.users.values() if not u.bot and world.guilds_of(u.id)]
     for user in people:
         zone = zones.get(user.id)
         dm = world.find_dm_channel(user.id)
         if dm is not None and world.timeline(dm.id):
-            messages = [_message(world, m) for m in world.timeline(dm.id)]
-            result.append(TranscriptTimeline(f"DMs with {user.display_name}", "dm", zone, messages))
+            messages = [v for m in world.timeline(dm.id) for v in _message(world, m)]
+            title = f"DMs with {user.display_name}"
+            result.append(TranscriptTimeline(title, "dm", zone, _in_order(messages)))
         private = [
-            (m.timestamp, _message(world, m, note=_where(world, m.channel_id)))
+            version
             for m in world.messages.values()
             if m.ephemeral_to == user.id and not m.deleted
+            for version in _message(world, m, note=_where(world, m.channel_id))
         ]
         private += [
-            (modal.shown_at, _modal(world, modal, _where(world, modal.channel_id)))
+            _modal(world, modal, _where(world, modal.channel_id))
             for modal in world.modals
             if modal.user_id == user.id
         ]
         if private:
-            private.sort(key=lambda pair: pair[0])
             title = f"Only {user.display_name} could see"
-            result.append(TranscriptTimeline(title, "ephemeral", zone, [m for _, m in private]))
+            result.append(TranscriptTimeline(title, "ephemeral", zone, _in_order(private)))
     return result

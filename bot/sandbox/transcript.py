@@ -7,6 +7,10 @@ before the small Markdown subset is applied, so content cannot inject markup.
 
 A modal is passed as one entry of ``TranscriptMessage.components``: the modal's
 ``data`` object (``title``, ``custom_id``, ``components``), which has no ``type``.
+
+A message is shown as it read at ``timestamp``: relative Discord timestamps
+(``<t:N:R>``) are rendered relative to that moment, not to when the transcript was
+made. An edited message is passed once per version, each with its own ``timestamp``.
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ class TranscriptMessage:
     attachments: Sequence[TranscriptAttachment] = ()
     ephemeral_to: str | None = None
     note: str | None = None
+    edited: bool = False
+    replaced_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -77,9 +83,7 @@ def render_transcript(
         for i, t in enumerate(timelines)
     )
     known = dict(names or {})
-    sections = "".join(
-        _Timeline(t, generated_at, known).render(f"t{i}") for i, t in enumerate(timelines)
-    )
+    sections = "".join(_Timeline(t, known).render(f"t{i}") for i, t in enumerate(timelines))
     stamp = generated_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
@@ -104,13 +108,10 @@ def _zone(name: str | None) -> ZoneInfo:
 
 
 class _Timeline:
-    """Renders one timeline; knows its reader's zone and the transcript's 'now'."""
+    """Renders one timeline; knows its reader's zone and the names in mentions."""
 
-    def __init__(
-        self, timeline: TranscriptTimeline, now: datetime, names: Mapping[int, str]
-    ) -> None:
+    def __init__(self, timeline: TranscriptTimeline, names: Mapping[int, str]) -> None:
         self.timeline = timeline
-        self.now = now
         self.names = names
         # Channels are read by many people: show UTC. DMs: the member's own zone.
         use_viewer = timeline.kind != "channel" and timeline.viewer_zone
@@ -134,8 +135,11 @@ class _Timeline:
         parts.append("</section>")
         return "".join(parts)
 
-    def markdown(self, text: str) -> str:
-        return _markdown(text, self.timestamp, self.mention)
+    def markdown(self, text: str, read_at: datetime) -> str:
+        """`text` as rendered for a reader at `read_at` (relative times count from it)."""
+        return _markdown(
+            text, lambda unix, style: self.timestamp(unix, style, read_at), self.mention
+        )
 
     def mention(self, kind: str, snowflake: int) -> str:
         """A mention as the reader sees it: the name when known, else the kind and id."""
@@ -144,14 +148,14 @@ class _Timeline:
         shown = f"{prefix}{name}" if name else f"{_MENTION_PREFIX[kind]}{snowflake}"
         return f'<span class="mention">{html.escape(shown)}</span>'
 
-    def timestamp(self, unix: int, style: str) -> str:
-        """A Discord ``<t:unix:style>`` timestamp, as the reader would see it."""
+    def timestamp(self, unix: int, style: str, read_at: datetime) -> str:
+        """A Discord ``<t:unix:style>`` timestamp, as the reader would see it at `read_at`."""
         try:
             when = datetime.fromtimestamp(unix, UTC).astimezone(self.zone)
         except (OverflowError, OSError, ValueError):
             return f"&lt;t:{unix}&gt;"
         if style == "R":
-            text = _relative(when, self.now)
+            text = _relative(when, read_at)
         else:
             text = when.strftime(_TIME_STYLES.get(style, _TIME_STYLES["f"]))
         title = html.escape(f"{when:%Y-%m-%d %H:%M %Z} ({self.zone.key})")
@@ -283,15 +287,20 @@ class _Message:
         iso = m.timestamp.astimezone(UTC).isoformat()
         badge = '<span class="badge">APP</span>' if m.author_is_bot else ""
         css = "msg ephemeral" if m.ephemeral_to else "msg"
+        edited = '<span class="muted small">(edited)</span>' if m.edited else ""
+        replaced = ""
+        if m.replaced_at is not None:
+            later = m.replaced_at.astimezone(self.timeline.zone)
+            replaced = f'<span class="muted small">· replaced by an edit at {later:%H:%M}</span>'
         parts = [
             f'<article class="{css}"><div class="avatar">{e(m.author[:1].upper() or "?")}</div>',
             f'<div class="body"><div class="meta"><span class="author">{e(m.author)}</span>',
-            f'{badge}<time datetime="{iso}">{when}</time></div>',
+            f'{badge}<time datetime="{iso}">{when}</time>{edited}{replaced}</div>',
         ]
         if m.note:
             parts.append(f'<div class="note">{e(m.note)}</div>')
         if m.content:
-            parts.append(f'<div class="content">{self.timeline.markdown(m.content)}</div>')
+            parts.append(f'<div class="content">{self.markdown(m.content)}</div>')
         parts += [self.embed(embed) for embed in m.embeds]
         parts += [self.component(c) for c in m.components]
         parts += [self.attachment(a) for a in m.attachments if a.filename not in self.referenced]
@@ -302,6 +311,10 @@ class _Message:
             )
         parts.append("</div></article>")
         return "".join(parts)
+
+    def markdown(self, text: str) -> str:
+        """Text of this message, with relative times as they read when it was shown."""
+        return self.timeline.markdown(text, self.message.timestamp)
 
     # -- media --
 
@@ -337,7 +350,7 @@ class _Message:
     # -- embeds --
 
     def embed(self, embed: Json) -> str:
-        e, md = html.escape, self.timeline.markdown
+        e, md = html.escape, self.markdown
         colour = _colour(embed.get("color")) or "#1e1f22"
         parts = [f'<div class="embed" style="border-left-color:{colour}">']
         author = embed.get("author")
@@ -481,7 +494,7 @@ class _Message:
         return f'<div class="section"><div>{self.children(c)}</div><div>{side}</div></div>'
 
     def text_display(self, c: Json) -> str:
-        return f'<div class="text">{self.timeline.markdown(str(c.get("content", "")))}</div>'
+        return f'<div class="text">{self.markdown(str(c.get("content", "")))}</div>'
 
     def thumbnail(self, c: Json) -> str:
         media = c.get("media")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sqlite3
 import subprocess
@@ -9,6 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from bot.cli import build_parser
+from bot.config import Settings
 
 TOKEN = "MTIz.cli-secret.abc"
 
@@ -28,11 +32,95 @@ def peerpulse(
     )
 
 
-@pytest.mark.parametrize("command", ["run", "sync", "migrate", "check-config", "backup"])
-def test_every_command_has_help(tmp_path: Path, command: str) -> None:
+COMMANDS = ["run", "sync", "migrate", "check-config", "backup", "sandbox"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_that_says_what_it_does(tmp_path: Path, command: str) -> None:
     result = peerpulse(command, "--help", cwd=tmp_path)
     assert result.returncode == 0
     assert f"usage: peerpulse {command}" in result.stdout
+    # usage, then a description paragraph, then the options
+    blocks = result.stdout.split("\n\n")
+    assert not blocks[1].startswith(("options:", "positional arguments:")), result.stdout
+    assert len(" ".join(blocks[1].split())) > 60
+
+
+def test_every_command_is_covered_by_the_help_test() -> None:
+    parser = build_parser()
+    (subparsers,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert sorted(subparsers.choices) == sorted(COMMANDS)
+
+
+@pytest.mark.parametrize("before", [True, False])
+def test_config_option_works_before_or_after_the_command(tmp_path: Path, before: bool) -> None:
+    config = tmp_path / "x.toml"
+    config.write_text('[defaults]\ntimezone = "Asia/Tokyo"\n', encoding="utf-8")
+    args = ["--config", str(config)]
+    result = peerpulse(
+        *([*args, "check-config"] if before else ["check-config", *args]), cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"defaults.timezone: Asia/Tokyo — from {config}" in result.stdout
+
+
+def test_check_config_lists_every_key_with_its_source(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('[logging]\nlevel = "WARNING"\n', encoding="utf-8")
+    env = {"PEERPULSE_DELIVERY__CONCURRENCY": "4", "PEERPULSE_DISCORD__TOKEN": TOKEN}
+    result = peerpulse("check-config", "--config", str(config), cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "logging.level: WARNING — from " + str(config) in out
+    assert (
+        "delivery.concurrency: 4 — from environment variable PEERPULSE_DELIVERY__CONCURRENCY" in out
+    )
+    assert "scheduler.tick_seconds: 30.0 — default" in out
+    assert "discord.token: set (hidden) — from environment variable PEERPULSE_DISCORD__TOKEN" in out
+    for section, field in Settings.model_fields.items():
+        for key in field.annotation.model_fields:  # type: ignore[union-attr]
+            assert out.count(f"  {section}.{key}: ") == 1, f"{section}.{key} is not listed once"
+    assert TOKEN not in out + result.stderr
+    assert "no token" not in out.lower()
+
+
+def test_check_config_says_when_no_token_is_set(tmp_path: Path) -> None:
+    result = peerpulse("check-config", cwd=tmp_path)
+    assert result.returncode == 0
+    assert "discord.token: not set — default" in result.stdout
+    assert "No Discord token is set: `peerpulse run` and `peerpulse sync` will refuse" in (
+        result.stdout
+    )
+    assert "PEERPULSE_DISCORD__TOKEN" in result.stdout
+
+
+def test_check_config_never_prints_a_token_pasted_into_another_key(tmp_path: Path) -> None:
+    env = {
+        "PEERPULSE_DISCORD__TOKEN": TOKEN,
+        "PEERPULSE_SUPPORT__RESOURCES": f"Call us. {TOKEN} " + "x" * 80,
+    }
+    result = peerpulse("check-config", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "support.resources: Call us. [hidden]" in result.stdout
+    for start in range(len(TOKEN) - 8):
+        assert TOKEN[start : start + 8] not in result.stdout
+
+
+def test_config_errors_speak_plainly_and_name_the_variable(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('[logging]\nlevel = "LOUD"\n[delivery]\nmax_attempts = 0\n', encoding="utf-8")
+    env = {"PEERPULSE_DELIVERY__REQUESTS_PER_SECOND": "fast"}
+    result = peerpulse("check-config", "--config", str(config), cwd=tmp_path, env=env)
+    assert result.returncode == 2
+    lines = sorted(line.strip() for line in result.stderr.strip().splitlines()[1:])
+    assert lines == [
+        "delivery.max_attempts: must be a whole number between 1 and 100, got 0",
+        "delivery.requests_per_second (from PEERPULSE_DELIVERY__REQUESTS_PER_SECOND): "
+        "must be a number between 1 and 50, got 'fast'",
+        "logging.level: must be one of DEBUG, INFO, WARNING, ERROR, got 'LOUD'",
+    ]
+    for pydantic_words in ("Input should", "valid number", "unable to parse", "literal"):
+        assert pydantic_words not in result.stderr
 
 
 def test_console_script_is_installed(tmp_path: Path) -> None:
@@ -93,14 +181,46 @@ def test_unknown_command_is_a_usage_error(tmp_path: Path) -> None:
     assert "invalid choice" in result.stderr
 
 
-def test_migrate_dry_run_then_apply_then_up_to_date(tmp_path: Path) -> None:
-    env = {"PEERPULSE_DATABASE__PATH": str(tmp_path / "pp.db")}
+def files_under(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_migrate_dry_run_creates_nothing_on_disk(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    env = {"PEERPULSE_DATABASE__PATH": str(data / "pp.db")}
     dry = peerpulse("migrate", "--dry-run", cwd=tmp_path, env=env)
-    assert dry.returncode == 0
+    assert dry.returncode == 0, dry.stderr
+    assert "does not exist yet" in dry.stdout
     assert "would apply 0001_groups" in dry.stdout
-    conn = sqlite3.connect(tmp_path / "pp.db")
-    assert conn.execute("SELECT count(*) FROM schema_migrations").fetchone() == (0,)
+    assert not data.exists()
+    assert list(tmp_path.iterdir()) == []
+    # An existing database one migration behind: listed, and not a byte changes.
+    assert peerpulse("migrate", cwd=tmp_path, env=env).returncode == 0
+    conn = sqlite3.connect(data / "pp.db")
+    latest = conn.execute("SELECT max(version), name FROM schema_migrations").fetchone()
+    conn.execute("DELETE FROM schema_migrations WHERE version = ?", (latest[0],))
+    conn.commit()
     conn.close()
+    before = files_under(data)
+    assert sorted(before) == ["pp.db"]
+    dry = peerpulse("migrate", "--dry-run", cwd=tmp_path, env=env)
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.splitlines() == [f"would apply {latest[0]:04d}_{latest[1]}"]
+    assert files_under(data) == before
+
+
+def test_migrate_dry_run_on_a_file_that_is_not_a_database_says_so(tmp_path: Path) -> None:
+    (tmp_path / "pp.db").write_text("not a database " * 100, encoding="utf-8")
+    env = {"PEERPULSE_DATABASE__PATH": str(tmp_path / "pp.db")}
+    result = peerpulse("migrate", "--dry-run", cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    assert "cannot be read as a SQLite database" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pp.db"]
+
+
+def test_migrate_apply_then_up_to_date(tmp_path: Path) -> None:
+    env = {"PEERPULSE_DATABASE__PATH": str(tmp_path / "pp.db")}
     applied = peerpulse("migrate", cwd=tmp_path, env=env)
     assert applied.returncode == 0
     assert "applied 0001_groups" in applied.stdout

@@ -29,7 +29,9 @@ CHROMIUM_FLAGS = (
 
 
 @pytest.fixture(scope="module")
-def sandbox_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def sandbox_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[subprocess.CompletedProcess[str], Path]:
     folder = tmp_path_factory.mktemp("sandbox")
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("PEERPULSE_")}
     result = subprocess.run(  # noqa: S603 - our own interpreter and module
@@ -44,7 +46,25 @@ def sandbox_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert result.returncode == 0, result.stderr[-3000:]
     assert "sandbox: chapter:" in result.stdout
     assert f"Open the transcript: {folder / 'out' / 'transcript.html'}" in result.stdout
-    return folder / "out"
+    return result, folder / "out"
+
+
+@pytest.fixture(scope="module")
+def sandbox_out(sandbox_run: tuple[subprocess.CompletedProcess[str], Path]) -> Path:
+    return sandbox_run[1]
+
+
+def test_progress_output_is_the_story_without_log_lines(
+    sandbox_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    result, out = sandbox_run
+    assert result.stderr == ""
+    for line in result.stdout.splitlines():
+        assert line.startswith(("sandbox: ", "done. ", "The bot's own log is in ")), line
+    # The warning Ben's closed DMs cause is in the bot's log file instead.
+    log = (out / "peerpulse.log").read_text(encoding="utf-8")
+    assert "WARNING bot.delivery.dispatcher: DM not delivered" in log
+    assert f"The bot's own log is in {out / 'peerpulse.log'}" in result.stdout
 
 
 def test_sandbox_writes_the_four_artefacts(sandbox_out: Path) -> None:

@@ -231,6 +231,8 @@ async def test_everyone_and_managed_roles_cannot_be_the_moderator_role(
     )
     assert "belongs to a bot or an integration" in (await plain_answer(managed)).text
     assert await snapshot(server, group, peerpulse) == before
+    # An admin lets everyone see /checkin, so the bot's own moderator check is what refuses.
+    server.set_command_access(group.guild_id, "checkin", role_id=group.guild_id)
     refused = await server.actor(group.member_ids[0]).slash("checkin notes", channel_id=here)
     assert "Only the group's moderators" in (await plain_answer(refused)).text
 
@@ -240,6 +242,7 @@ async def test_a_moderator_role_saved_as_everyone_earlier_moderates_no_one(
 ) -> None:
     await snapshot(server, group, peerpulse)  # the group exists
     await peerpulse.db.execute("UPDATE groups SET moderator_role_id = ?", (group.guild_id,))
+    server.set_command_access(group.guild_id, "checkin", role_id=group.guild_id)
     refused = await server.actor(group.member_ids[0]).slash(
         "checkin notes", channel_id=group.home_channel_id
     )

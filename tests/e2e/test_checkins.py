@@ -20,6 +20,7 @@ from checkin_steps import (
 from bot.clock import VirtualClock
 from bot.members.preferences import get_preferences
 from bot.sandbox import SandboxServer
+from bot.sandbox.actors import CommandNotPermitted
 from bot.sandbox.chapters.checkins import (
     ANSWER,
     DMS_ON,
@@ -352,6 +353,10 @@ async def test_note_visibility_and_flagged_notes(
     assert notes.message.ephemeral
     assert for_moderators in notes.message.text
     assert private not in notes.message.text
+    with pytest.raises(CommandNotPermitted):  # Discord does not offer /checkin to members
+        await server.actor(dev).slash("checkin notes", channel_id=group.home_channel_id)
+    # A server admin may open it to everyone; peerpulse still refuses members.
+    server.set_command_access(group.guild_id, "checkin", role_id=group.guild_id)
     refused = await server.actor(dev).slash("checkin notes", channel_id=group.home_channel_id)
     assert refused.message is not None
     assert "Only the group's moderators" in refused.message.content

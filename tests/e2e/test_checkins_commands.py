@@ -60,6 +60,9 @@ async def test_only_moderators_run_check_ins(
     server: SandboxServer, group: DemoGroup, peerpulse: RunningBot
 ) -> None:
     ana, here = group.member_ids[0], group.home_channel_id
+    assert "checkin" not in server.actor(ana).command_names(here)
+    # Even if a server admin shows /checkin to everyone, peerpulse refuses members.
+    server.set_command_access(group.guild_id, "checkin", role_id=group.guild_id)
     options: dict[str, dict[str, object]] = {
         "checkin setup": {"weekday": "Monday", "time": "09:00"},
         "checkin history": {},

@@ -44,5 +44,21 @@ async def test_two_weeks_of_check_ins_in_the_story(
     )
     for seen in ("Weekly check-in · week 11 of 2026", "Check-in summary", "A gentle reminder"):
         assert seen in html
+    # The flagged-note step, as Ben saw it: the warning with its two buttons, then the
+    # edit form, then his saved answer.
+    ben = html[html.index("<h2>Only Ben could see") :]
+    ben = ben[: ben.index("</section>")]
+    flagged = ben.index("Your note may identify a client")
+    edit_form = ben.index("modal shown", flagged)
+    saved = ben.index("Your note can be seen by")
+    assert flagged < edit_form < saved
+    assert "Client Maria cancelled twice" in ben[edit_form:saved]  # the form keeps his text
+    assert "Edit my note" in ben[flagged:edit_form]
+    assert "save as written" in ben[flagged:edit_form]
+    assert "replaced by an edit at" in ben[ben.rindex("<article", 0, flagged) : flagged]
+    # Open check-ins read "closes in 2 days" when posted, not "… ago" at the story's end.
+    channel = html[: html.index("</section>")]
+    assert "days ago" not in channel
+    assert channel.count(">in 2 days<") == 2
     rejected = [r for r in server.requests[earlier_requests:] if r.status >= 400]
     assert rejected == []

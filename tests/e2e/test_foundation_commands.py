@@ -117,6 +117,8 @@ async def test_non_moderator_is_refused(
     server: SandboxServer, group: DemoGroup, peerpulse: RunningBot
 ) -> None:
     ana = server.actor(group.member_ids[0])
+    # A server admin opened /peerpulse to everyone: the bot's own check still refuses Ana.
+    server.set_command_access(group.guild_id, "peerpulse", role_id=group.guild_id)
     result = await ana.slash(
         "peerpulse settings", channel_id=group.home_channel_id, options={"timezone": "Asia/Tokyo"}
     )
@@ -132,6 +134,7 @@ async def test_configured_moderator_role_grants_access(
     server: SandboxServer, group: DemoGroup, peerpulse: RunningBot
 ) -> None:
     theo = server.actor(group.cofacilitator_id)
+    server.set_command_access(group.guild_id, "peerpulse", role_id=group.cofacilitator_role_id)
     refused = await theo.slash("peerpulse settings", channel_id=group.home_channel_id)
     assert refused.message is not None
     assert "Only the group's moderators" in refused.message.content

@@ -19,6 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.clock import VirtualClock
+from bot.sandbox import SandboxServer
 from bot.sandbox.transcript import (
     TranscriptAttachment,
     TranscriptMessage,
@@ -619,3 +621,72 @@ def test_mentions_show_the_names_a_reader_sees() -> None:
     assert "@Facilitators" in page
     assert "@Ana &lt;b&gt;" in page
     assert "@user-44" in page
+
+
+# --- time as it was read -----------------------------------------------------------------
+
+
+def test_relative_times_count_from_when_the_message_was_shown() -> None:
+    posted = NOW - timedelta(days=14)
+    closes = int((posted + timedelta(days=7)).timestamp())
+    page = render(msg(f"Open; closes <t:{closes}:R>.", timestamp=posted))
+    # The story ended a week after the close, but the reader saw the post while it was open.
+    assert re.findall(r'class="ts"[^>]*>([^<]*)<', page) == ["in 7 days"]
+    assert "ago" not in page
+
+
+def test_embed_and_text_display_times_count_from_the_message_too() -> None:
+    shown = NOW - timedelta(days=30)
+    later = int((shown + timedelta(hours=9)).timestamp())
+    embed = {
+        "description": f"Next window <t:{later}:R>",
+        "fields": [{"name": "f", "value": f"<t:{later}:R>"}],
+    }
+    display = {"type": 10, "content": f"opens <t:{later}:R>"}
+    page = render(msg("", embeds=[embed], components=[display], timestamp=shown))
+    assert re.findall(r'class="ts"[^>]*>([^<]*)<', page) == ["in 9 hours"] * 3
+
+
+def test_each_version_of_an_edited_message_is_marked() -> None:
+    first = NOW - timedelta(minutes=2)
+    page = render(
+        msg("Your note may identify a client.", timestamp=first, replaced_at=NOW),
+        msg("Saved.", timestamp=NOW, edited=True),
+        kind="ephemeral",
+        zone="Europe/London",
+    )
+    assert page.index("Your note may identify a client.") < page.index("Saved.")
+    assert "replaced by an edit at 12:00" in page
+    assert page.count("(edited)") == 1
+
+
+async def test_the_timelines_keep_every_version_in_the_order_it_was_shown(
+    server: SandboxServer, world: Any, virtual_clock: VirtualClock
+) -> None:
+    dana = world.members[0]
+    flagged = server.core.create_message(
+        channel_id=world.channel,
+        author_id=world.bot_user,
+        payload={"content": "Your note may identify a client. Nothing was saved yet."},
+        ephemeral_to=dana,
+    )
+    virtual_clock.advance(timedelta(minutes=2))
+    server.core.edit_message(flagged, {"content": "Saved."})
+    later = server.core.create_message(
+        channel_id=world.channel,
+        author_id=world.bot_user,
+        payload={"content": "Thank you."},
+        ephemeral_to=dana,
+    )
+    server.core.edit_message(later, {"content": "Thank you, edited."})
+    (private,) = [
+        t for t in server.transcript_timelines({dana: "Europe/London"}) if t.kind == "ephemeral"
+    ]
+    assert [(m.content, m.edited, m.replaced_at is not None) for m in private.messages] == [
+        ("Your note may identify a client. Nothing was saved yet.", False, True),
+        ("Saved.", True, False),
+        ("Thank you.", False, True),
+        ("Thank you, edited.", True, False),
+    ]
+    start = private.messages[0].timestamp
+    assert private.messages[1].timestamp == start + timedelta(minutes=2)

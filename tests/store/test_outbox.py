@@ -148,9 +148,9 @@ async def test_status_counts_backlog_and_outcomes_without_names(
     assert status.outcomes == {"checkin_prompt": {"away": 1}}
     assert status.members_with_dms_closed == 1
     text = "\n".join(status.lines())
-    assert "3 waiting" in text
-    assert "1 skipped: away" in text
-    assert "1 member(s) opted in but have DMs closed" in text
+    assert "Waiting to be sent: 3 (1 due now; 1 waiting for the member's working hours; " in text
+    assert "1 not sent (the member was away)" in text
+    assert "Right now 1 member who asked for DMs has DMs closed" in text
     assert str(USER) not in text
     assert await outbox.counts_by_status_and_kind(db, group) == {
         ("dropped", "checkin_prompt"): 1,

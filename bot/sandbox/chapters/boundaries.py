@@ -101,7 +101,7 @@ async def boundaries(story: Story) -> None:
         await dev.click(asked.message.id, label="Keep my data")
 
     clock.advance(timedelta(minutes=5))
-    story.progress("Mira checks /peerpulse status: the outbox and DM outcomes, counts only")
+    story.progress("Mira checks /peerpulse status: what waits, what happened to DMs (counts only)")
     await server.actor(group.moderator_id).slash("peerpulse status", channel_id=channel)
 
 
