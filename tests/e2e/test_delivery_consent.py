@@ -88,7 +88,9 @@ async def test_invitations_and_reminders_skip_members_who_lost_access_to_the_gro
         "checkin_open": {"sent": 3, "no_access": 1},
         "checkin_reminder": {"sent": 1, "no_access": 2},  # Chen, and Dev who left
     }
-    assert "not sent (the member could no longer see the group's channel)" in "\n".join(status.lines())
+    assert "not sent (the member could no longer see the group's channel)" in "\n".join(
+        status.lines()
+    )
 
 
 def _overwritten(peerpulse: RunningBot, channel_id: int) -> bool:
