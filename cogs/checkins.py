@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.app.audience import audience
 from bot.app.checkin_publisher import DiscordCheckinPublisher, page_embed, text_file
 from bot.app.client import PeerPulseBot
 from bot.app.dm_transport import OutgoingDm
@@ -45,7 +46,10 @@ class CheckinCog(commands.Cog, name=COG_NAME):
     """Weekly check-ins for moderators; members answer through the posts' buttons."""
 
     checkin = app_commands.Group(
-        name="checkin", description="Weekly check-ins for this group", guild_only=True
+        name="checkin",
+        description="Weekly check-ins for this group",
+        guild_only=True,
+        extras=audience("moderator"),
     )
 
     def __init__(self, bot: PeerPulseBot) -> None:

@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.app.audience import audience
 from bot.app.client import PeerPulseBot
 from bot.checkins import store as checkin_store
 from bot.checkins.rounds import reschedule_after_zone_change
@@ -27,7 +28,10 @@ class SettingsCog(commands.Cog):
     """Group settings for moderators."""
 
     peerpulse = app_commands.Group(
-        name="peerpulse", description="Set up peerpulse for this group", guild_only=True
+        name="peerpulse",
+        description="Set up peerpulse for this group",
+        guild_only=True,
+        extras=audience("moderator"),
     )
 
     def __init__(self, bot: PeerPulseBot) -> None:
