@@ -312,7 +312,9 @@ class Actor:
                 raise SandboxError(f"/{command}: no subcommand or group {part!r}")
             chain.append(sub)
             container = sub
-        nested, resolved = unchecked_options(world, guild_id, container, options or {})
+        nested, resolved = unchecked_options(
+            world, guild_id, self.user_id, container, options or {}
+        )
         for sub in reversed(chain):
             nested = [{"name": sub["name"], "type": sub["type"], "options": nested}]
         data: Json = {"id": root["id"], "name": root["name"], "type": 1, "options": nested}

@@ -61,7 +61,7 @@ def build_options(
 
 
 def unchecked_options(
-    world: World, guild_id: int | None, container: Json, given: Mapping[str, Any]
+    world: World, guild_id: int | None, user_id: int, container: Json, given: Mapping[str, Any]
 ) -> tuple[list[Json], Json]:
     """Options as a modified client could send them: any value, bounds and choices unchecked.
 
@@ -75,19 +75,21 @@ def unchecked_options(
         kind = kinds.get(name, STRING)
         options.append({"name": name, "type": kind, "value": value})
         if kind in (USER, CHANNEL, ROLE, MENTIONABLE) and str(value).isdigit():
-            _resolve_known(world, guild_id, int(str(value)), kind, resolved)
+            _resolve_known(world, guild_id, user_id, int(str(value)), kind, resolved)
     return options, resolved
 
 
 def _resolve_known(
-    world: World, guild_id: int | None, target: int, kind: int, resolved: Json
+    world: World, guild_id: int | None, user_id: int, target: int, kind: int, resolved: Json
 ) -> None:
     key = str(target)
     if kind in (USER, MENTIONABLE) and target in world.users:
         resolved.setdefault("users", {})[key] = payloads.user_json(world.user(target))
     elif kind == CHANNEL and target in world.channels:
         channel = world.channel(target)
-        resolved.setdefault("channels", {})[key] = payloads.channel_json(world, channel)
+        perms = world.channel_permissions(target, user_id)
+        data = payloads.channel_json(world, channel, permissions=perms)
+        resolved.setdefault("channels", {})[key] = data
     elif kind in (ROLE, MENTIONABLE):
         for guild in world.guilds.values():
             if target in guild.roles:
