@@ -85,7 +85,8 @@ def _resolve_known(
     key = str(target)
     if kind in (USER, MENTIONABLE) and target in world.users:
         resolved.setdefault("users", {})[key] = payloads.user_json(world.user(target))
-    elif kind == CHANNEL and target in world.channels:
+    elif kind == CHANNEL and target in world.channels and world.channel(target).guild_id:
+        # Discord resolves server channels only; a DM channel's id arrives unresolved.
         channel = world.channel(target)
         perms = world.channel_permissions(target, user_id)
         data = payloads.channel_json(world, channel, permissions=perms)

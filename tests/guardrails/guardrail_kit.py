@@ -318,3 +318,75 @@ def changed_tables(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     return sorted(
         name for name in before.keys() | after.keys() if before.get(name) != after.get(name)
     )
+
+
+# --- one interaction, judged --------------------------------------------------------------
+
+
+async def settle(server: SandboxServer, *, quiet: float = 0.004, limit: float = 1.0) -> None:
+    """Wait until the bot has made no request for `quiet` seconds (follow-ups, edits)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    seen = -1
+    while loop.time() < deadline:
+        count = len(server.requests)
+        if count == seen:
+            return
+        seen = count
+        await asyncio.sleep(quiet)
+
+
+async def judged(
+    world: BotWorld, logs: LogRecords, act: Awaitable[InteractionResult]
+) -> tuple[InteractionResult | None, list[str]]:
+    """Run one interaction and list every guard-rail problem it caused."""
+    server = world.server
+    mark_requests, mark_logs = len(server.requests), logs.mark
+    problems: list[str] = []
+    result: InteractionResult | None = None
+    try:
+        result = await act
+        if result.type in (5, 6) and result.interaction.type != 3:
+            await result.final(ANSWER_TIMEOUT)
+    except TimeoutError as error:
+        problems.append(f"no answer: {error}")
+    await settle(server)
+    if result is not None:
+        problems += problems_with_answer(result)
+        for message in answer_messages(result):
+            plain_only = not (message.embeds or message.components or message.attachments)
+            if plain_only and len(message.content) > PLAIN_LIMIT:
+                problems.append(f"an overlong sentence: {message.content[:120]!r}…")
+    records = server.requests[mark_requests:]
+    problems += [f"rejected request: {r}" for r in rejected(records)]
+    problems += [f"mentions allowed: {m}" for m in mention_problems(records)]
+    problems += [f"error logged: {line}" for line in logs.errors_since(mark_logs)]
+    return result, problems
+
+
+def shorten(value: object, limit: int = 120) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} chars)"
+
+
+class Findings:
+    """Problems found by fuzzing, each kind once with its first example."""
+
+    def __init__(self) -> None:
+        self.first: dict[str, str] = {}
+        self.counts: dict[str, int] = {}
+        self.examples = 0
+
+    def add(self, where: str, problems: list[str], example: object) -> None:
+        self.examples += 1
+        for problem in problems:
+            first_line = INCIDENT.sub("incident X", problem.splitlines()[0])
+            key = f"{where}: {re.sub(r'[0-9]{3,}', 'N', first_line)[:160]}"
+            self.counts[key] = self.counts.get(key, 0) + 1
+            self.first.setdefault(key, f"{problem[:1500]}\n      example: {shorten(example, 300)}")
+
+    def report(self) -> str:
+        lines = [f"{len(self.first)} kind(s) of problem in {self.examples} example(s):"]
+        for key, first in self.first.items():
+            lines.append(f"- [{self.counts[key]}x] {first}")
+        return "\n".join(lines)
