@@ -255,3 +255,74 @@ def sweep(
         for value in _edges(option, ids, all_seeds[option["name"]]):
             cases.append({**base, option["name"]: value})
     return cases
+
+
+# --- modal inputs -------------------------------------------------------------------------
+
+TEXT_INPUT, STRING_SELECT, RADIO_GROUP, CHECKBOX_GROUP, CHECKBOX = 4, 3, 21, 22, 23
+
+
+def modal_inputs(components: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The inputs of a modal (inside labels and action rows), in order."""
+    found: list[dict[str, Any]] = []
+    for component in components:
+        children = [*(component.get("components") or []), component.get("component")]
+        found += [c for c in children if isinstance(c, dict) and c.get("custom_id")]
+    return found
+
+
+def _input_edges(component: dict[str, Any]) -> list[Any]:
+    kind = component.get("type")
+    offered = [str(o.get("value")) for o in component.get("options") or []]
+    if kind == TEXT_INPUT:
+        high = int(component.get("max_length") or LONG)
+        return [
+            *SWEEP_TEXT,
+            "x" * (high + 1),
+            "<@&1> # Moderator notice\n[Verify](https://x.invalid)",
+        ]
+    if kind == RADIO_GROUP:
+        return [*offered, "", "0", "6", "²", "9" * 5000, "not an option", None]
+    if kind == CHECKBOX:
+        return [True, False, "true", None]
+    if kind in (STRING_SELECT, CHECKBOX_GROUP):
+        return [offered[:1], offered, [], ["not an option"], offered * 2]
+    return [[], [ABSURD_ID], ["0"]]
+
+
+def input_value(component: dict[str, Any]) -> st.SearchStrategy[Any]:
+    """A value for one modal input as a modified client could send it."""
+    kind = component.get("type")
+    offered = [str(o.get("value")) for o in component.get("options") or []]
+    edges = st.sampled_from(_input_edges(component))
+    if kind == TEXT_INPUT:
+        return st.one_of(hostile_text(), edges, st.none())
+    if kind == RADIO_GROUP and offered:
+        choice = st.sampled_from(offered)
+        return st.one_of(choice, choice, choice, edges, hostile_text())
+    if kind in (STRING_SELECT, CHECKBOX_GROUP) and offered:
+        return st.one_of(st.lists(st.sampled_from(offered), max_size=len(offered)), edges)
+    return edges
+
+
+def modal_values(components: Sequence[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
+    """Values for every input of a modal (None: the input is sent without a value)."""
+    return st.fixed_dictionaries({c["custom_id"]: input_value(c) for c in modal_inputs(components)})
+
+
+def modal_sweep(components: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One input at a time through its edge values, the others at a plausible baseline."""
+    inputs = modal_inputs(components)
+    base: dict[str, Any] = {}
+    for component in inputs:
+        offered = [str(o.get("value")) for o in component.get("options") or []]
+        if component.get("type") == TEXT_INPUT:
+            base[component["custom_id"]] = "A hard week."
+        elif component.get("type") == RADIO_GROUP and offered:
+            base[component["custom_id"]] = offered[0]
+        else:
+            base[component["custom_id"]] = _input_edges(component)[0]
+    cases = [dict(base)]
+    for component in inputs:
+        cases += [{**base, component["custom_id"]: v} for v in _input_edges(component)]
+    return cases

@@ -380,8 +380,11 @@ class Findings:
     def add(self, where: str, problems: list[str], example: object) -> None:
         self.examples += 1
         for problem in problems:
-            first_line = INCIDENT.sub("incident X", problem.splitlines()[0])
-            key = f"{where}: {re.sub(r'[0-9]{3,}', 'N', first_line)[:160]}"
+            lines = problem.strip().splitlines()
+            # The first line says what kind of problem, the last the exception (if any).
+            shape = INCIDENT.sub("incident X", f"{lines[0][:100]} | {lines[-1][:100]}")
+            shape = re.sub(r"\b(guild|interaction) (None|[0-9]+)", r"\1 N", shape)
+            key = f"{where}: {re.sub(r'[0-9]{3,}', 'N', shape)}"
             self.counts[key] = self.counts.get(key, 0) + 1
             self.first.setdefault(key, f"{problem[:1500]}\n      example: {shorten(example, 300)}")
 
