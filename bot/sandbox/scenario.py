@@ -56,16 +56,21 @@ async def run_sandbox(out_dir: Path, clock: VirtualClock, progress: Progress) ->
 
 
 async def play_story(
-    server: SandboxServer, out_dir: Path, clock: VirtualClock, progress: Progress
+    server: SandboxServer,
+    out_dir: Path,
+    clock: VirtualClock,
+    progress: Progress,
+    group: DemoGroup | None = None,
 ) -> PlayedStory:
-    """Play every chapter on a started, empty server and write the artefacts.
+    """Play every chapter on a started server and write the artefacts.
 
-    The bot is stopped afterwards; the server keeps running, so a test can start the
-    bot again on the same database and server (see `PlayedStory.settings`).
+    `group` is the demo group already built on the server (built here when None). The
+    bot is stopped afterwards; the server keeps running, so a test can start the bot
+    again on the same database and server (see `PlayedStory.settings`).
     """
     clear_output(out_dir)
     progress(f"sandbox server listening on {server.http_base}")
-    group = build_demo_group(server)
+    group = group or build_demo_group(server)
     settings = sandbox_settings(server, group.credentials.token, out_dir / "peerpulse.db")
     progress("starting the real peerpulse bot against it and syncing commands")
     running = await start_bot(settings, clock)

@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
-from guardrail_kit import BotWorld, LogRecords, LoopThread, capture_logs, start_world
+from guardrail_kit import (
+    ANSWER_TIMEOUT,
+    BotWorld,
+    LogRecords,
+    LoopThread,
+    capture_logs,
+    operator_log,
+    start_world,
+)
+
+from bot.cli import SANDBOX_START
+from bot.clock import VirtualClock
+from bot.sandbox import SandboxServer
+from bot.sandbox.demo import build_demo_group
+from bot.sandbox.scenario import PlayedStory, play_story
 
 
 @pytest.fixture(scope="module")
@@ -34,3 +49,37 @@ def world(
         yield started
     finally:
         loop_thread.run(started.stop())
+
+
+@dataclass
+class StoryRun:
+    """The full sandbox story, played once per session at DEBUG; its server still runs."""
+
+    loop: LoopThread
+    server: SandboxServer
+    played: PlayedStory
+    clock: VirtualClock
+    log_text: str  # everything the operator's log handler wrote
+
+
+@pytest.fixture(scope="session")
+def story_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StoryRun]:
+    """Play the whole story with logging configured as `peerpulse run` does, at DEBUG."""
+    loop = LoopThread()
+    clock = VirtualClock(SANDBOX_START)
+    out = tmp_path_factory.mktemp("story")
+
+    async def play() -> tuple[SandboxServer, PlayedStory, str]:
+        server = SandboxServer(clock=clock.now, interaction_timeout=ANSWER_TIMEOUT)
+        await server.start()
+        group = build_demo_group(server)
+        with operator_log("DEBUG", [group.credentials.token]) as stream:
+            played = await play_story(server, out, clock, lambda _line: None, group)
+        return server, played, stream.getvalue()
+
+    server, played, text = loop.run(play())
+    try:
+        yield StoryRun(loop, server, played, clock, text)
+    finally:
+        loop.run(server.stop())
+        loop.close()

@@ -10,8 +10,10 @@ a test.
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import re
+import sys
 import threading
 from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
@@ -22,6 +24,7 @@ from typing import Any, TypeVar
 
 from bot.clock import VirtualClock
 from bot.db import Database
+from bot.logs import configure_logging
 from bot.sandbox import InteractionResult, MessageView, RequestRecord, SandboxServer
 from bot.sandbox.demo import DemoGroup, build_demo_group
 from bot.sandbox.running_bot import RunningBot, sandbox_settings, start_bot
@@ -36,6 +39,8 @@ SUBCOMMAND, GROUP = 1, 2
 CONTEXT_BOT_DM = 1
 PLAIN_LIMIT = 400  # a refusal is a sentence or two, not a report
 ANSWER_TIMEOUT = 5.0
+# Loggers whose levels `configure_logging` sets (restored after a test configured it).
+QUIETED_LOGGERS = ("discord.http", "discord.gateway", "aiosqlite", "discord.webhook")
 
 
 # --- a loop in a thread ------------------------------------------------------------------
@@ -113,6 +118,31 @@ def capture_logs(level: int = logging.WARNING) -> Iterator[LogRecords]:
     finally:
         root.removeHandler(handler)
         root.setLevel(previous)
+
+
+@contextmanager
+def operator_log(level: str, secrets: list[str]) -> Iterator[io.StringIO]:
+    """Logging exactly as `peerpulse run` configures it, written to a string, then undone."""
+    stream = io.StringIO()
+    root = logging.getLogger()
+    handlers, root_level = list(root.handlers), root.level
+    quieted = {name: logging.getLogger(name).level for name in QUIETED_LOGGERS}
+    real_stderr = sys.stderr
+    sys.stderr = stream  # configure_logging's handler writes to the stderr it finds
+    try:
+        configure_logging(level, secrets)
+    finally:
+        sys.stderr = real_stderr
+    try:
+        yield stream
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in handlers:
+            root.addHandler(handler)
+        root.setLevel(root_level)
+        for name, previous in quieted.items():
+            logging.getLogger(name).setLevel(previous)
 
 
 # --- the world the tests act in -----------------------------------------------------------
@@ -337,10 +367,9 @@ async def settle(server: SandboxServer, *, quiet: float = 0.004, limit: float = 
 
 
 async def judged(
-    world: BotWorld, logs: LogRecords, act: Awaitable[InteractionResult]
+    server: SandboxServer, logs: LogRecords, act: Awaitable[InteractionResult]
 ) -> tuple[InteractionResult | None, list[str]]:
     """Run one interaction and list every guard-rail problem it caused."""
-    server = world.server
     mark_requests, mark_logs = len(server.requests), logs.mark
     problems: list[str] = []
     result: InteractionResult | None = None

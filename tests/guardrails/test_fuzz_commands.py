@@ -101,7 +101,7 @@ def _fuzz_one(  # noqa: PLR0917 - the shared pieces of one fuzz run
         act = world.server.actor(user_id).slash_unchecked(
             command.path, channel_id=channel_id, options=values
         )
-        _, problems = loop_thread.run(judged(world, logs, act))
+        _, problems = loop_thread.run(judged(world.server, logs, act))
         findings.add(f"/{command.path}", problems, {"who": who[0], "options": values})
 
     for case in sweep(command.options, ids, seeds):

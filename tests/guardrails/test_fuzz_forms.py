@@ -91,7 +91,7 @@ async def _discover(world: BotWorld, logs: LogRecords) -> Discovered:
                     continue
                 pressed.add(key)
                 act = server.actor(person).press(message_id, component["custom_id"])
-                result, problems = await judged(world, logs, act)
+                result, problems = await judged(world.server, logs, act)
                 findings.add("pressing", problems, component["custom_id"])
                 if result is not None and result.modal is not None:
                     shape = _shape(component["custom_id"])
@@ -113,10 +113,14 @@ async def _submit_and_follow(
     world: BotWorld, logs: LogRecords, opener: Opener, values: dict[str, Any], follow: int | None
 ) -> list[str]:
     actor = world.server.actor(opener.user_id)
-    opened, problems = await judged(world, logs, actor.press(opener.message_id, opener.custom_id))
+    opened, problems = await judged(
+        world.server, logs, actor.press(opener.message_id, opener.custom_id)
+    )
     if opened is None or opened.modal is None:
         return problems  # e.g. the check-in closed: judged already checked the refusal
-    submitted, more = await judged(world, logs, actor.submit_modal_unchecked(opened.modal, values))
+    submitted, more = await judged(
+        world.server, logs, actor.submit_modal_unchecked(opened.modal, values)
+    )
     problems += more
     if follow is None or submitted is None:
         return problems
@@ -124,10 +128,12 @@ async def _submit_and_follow(
     if not buttons:
         return problems
     message_id, custom_id = buttons[follow % len(buttons)]
-    pressed, more = await judged(world, logs, actor.press(message_id, custom_id))
+    pressed, more = await judged(world.server, logs, actor.press(message_id, custom_id))
     problems += more
     if pressed is not None and pressed.modal is not None:
-        _, more = await judged(world, logs, actor.submit_modal_unchecked(pressed.modal, values))
+        _, more = await judged(
+            world.server, logs, actor.submit_modal_unchecked(pressed.modal, values)
+        )
         problems += more
     return problems
 
