@@ -415,7 +415,9 @@ class Findings:
             shape = re.sub(r"\b(guild|interaction) (None|[0-9]+)", r"\1 N", shape)
             key = f"{where}: {re.sub(r'[0-9]{3,}', 'N', shape)}"
             self.counts[key] = self.counts.get(key, 0) + 1
-            self.first.setdefault(key, f"{problem[:1500]}\n      example: {shorten(example, 300)}")
+            self.first.setdefault(
+                key, f"{where}: {problem[:1500]}\n      example: {shorten(example, 300)}"
+            )
 
     def report(self) -> str:
         lines = [f"{len(self.first)} kind(s) of problem in {self.examples} example(s):"]
