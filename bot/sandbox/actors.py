@@ -515,15 +515,16 @@ class Actor:
         modal: ModalView,
         values: Mapping[str, Any],
         *,
+        custom_id: str | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 - the scenario API takes timeouts
     ) -> InteractionResult:
-        """Submit a modal with any values, as a modified client could (nothing checked)."""
+        """Submit a modal with any values (and any custom_id), as a modified client could."""
         shown = modal.shown
         if shown.user_id != self.user_id:
             raise SandboxError("that modal was shown to someone else")
         shown.submitted = True
         data: Json = {
-            "custom_id": modal.custom_id,
+            "custom_id": modal.custom_id if custom_id is None else custom_id,
             "components": unchecked_modal_components(modal.components, values),
         }
         description = f"submit modal {modal.custom_id!r} (unchecked)"

@@ -194,3 +194,56 @@ def test_the_check_in_form_is_found_from_the_post_and_the_dm(
     assert {"energy", "caseload", "boundaries", "consult", "note"} <= inputs
     channels = {world.server.world.messages[o.message_id].channel_id for o in checkin.openers}
     assert len(channels) >= 2  # the channel post and at least one DM
+
+
+def _fuzz_form_id(
+    world: BotWorld, loop_thread: LoopThread, logs: LogRecords, findings: Findings, form: Form
+) -> Callable[[], None]:
+    known_ids = [str(i) for i in (world.group.guild_id, world.group.home_channel_id)]
+    baseline = modal_sweep(form.components)[0]
+
+    async def submit(opener: Opener, digits: list[str]) -> list[str]:
+        actor = world.server.actor(opener.user_id)
+        opened, problems = await judged(
+            world.server, logs, actor.press(opener.message_id, opener.custom_id)
+        )
+        if opened is None or opened.modal is None:
+            return problems
+        custom_id = _with_numbers(opened.modal.custom_id, digits)
+        act = actor.submit_modal_unchecked(opened.modal, baseline, custom_id=custom_id)
+        _, more = await judged(world.server, logs, act)
+        return problems + more
+
+    numbers = st.sampled_from(["0", "9" * 30, "1" * 19, "00", *known_ids])
+
+    @FUZZ_SETTINGS
+    @given(opener=st.sampled_from(form.openers), digits=st.lists(numbers, min_size=1, max_size=3))
+    def fuzz(opener: Opener, digits: list[str]) -> None:
+        problems = loop_thread.run(submit(opener, digits))
+        findings.add(f"form {form.key} custom_id", problems, digits)
+
+    return fuzz
+
+
+def _with_numbers(custom_id: str, digits: list[str]) -> str:
+    """Replace the first decimal numbers of a custom_id (e.g. the round id) in turn."""
+    pieces = custom_id.split(":")
+    numeric = [i for i, piece in enumerate(pieces) if piece.isdigit()]
+    for index, value in zip(numeric, digits, strict=False):
+        pieces[index] = value
+    return ":".join(pieces)
+
+
+def test_every_form_survives_fuzzed_ids_in_its_custom_id(
+    world: BotWorld, loop_thread: LoopThread, logs: LogRecords, discovered: Discovered
+) -> None:
+    """A modified client can submit a form whose custom_id carries any number (30 digits)."""
+    findings = Findings()
+    previous = world.server.interaction_timeout
+    world.server.interaction_timeout = 3.0  # Discord's deadline; a dead end costs no more
+    try:
+        for form in discovered.forms:
+            _fuzz_form_id(world, loop_thread, logs, findings, form)()
+    finally:
+        world.server.interaction_timeout = previous
+    assert not findings.first, findings.report()
