@@ -295,7 +295,8 @@ def rejected(records: list[RequestRecord]) -> list[str]:
     ]
 
 
-def _message_bodies(record: RequestRecord) -> list[Json]:
+def message_bodies(record: RequestRecord) -> list[Json]:
+    """The message payloads in a request: a create or edit, or an interaction reply (4, 7)."""
     body = record.body
     if not isinstance(body, dict):
         return []
@@ -313,7 +314,7 @@ def mention_problems(records: list[RequestRecord]) -> list[str]:
     """Message payloads whose `allowed_mentions` is not exactly "mention no one"."""
     problems = []
     for record in records:
-        for body in _message_bodies(record):
+        for body in message_bodies(record):
             mentions = body.get("allowed_mentions")
             if (
                 not isinstance(mentions, dict)
@@ -415,8 +416,9 @@ class Findings:
             shape = re.sub(r"\b(guild|interaction) (None|[0-9]+)", r"\1 N", shape)
             key = f"{where}: {re.sub(r'[0-9]{3,}', 'N', shape)}"
             self.counts[key] = self.counts.get(key, 0) + 1
+            text = problem if len(lines) <= 4 else "\n".join([lines[0], "  …", *lines[-2:]])
             self.first.setdefault(
-                key, f"{where}: {problem[:1500]}\n      example: {shorten(example, 300)}"
+                key, f"{where}: {text[:1200]}\n      example: {shorten(example, 300)}"
             )
 
     def report(self) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from conftest import StoryRun
+from guardrail_kit import mention_problems, message_bodies
 
 from bot.sandbox.state import MODAL_SUBMIT
 
@@ -83,3 +84,11 @@ def test_no_note_or_answer_in_the_debug_log(story_run: StoryRun) -> None:
             secrets[f"answer {quoted}"] = quoted
     leaks = _leaks(story_run.log_text, secrets)
     assert not leaks, f"{len(leaks)} line(s); first:\n" + "\n".join(leaks[:10])
+
+
+def test_every_message_of_the_story_mentions_no_one(story_run: StoryRun) -> None:
+    """`allowed_mentions` with nothing allowed on every message the bot sent or edited."""
+    records = story_run.server.requests
+    assert sum(len(message_bodies(r)) for r in records) > 20, "the check would read nothing"
+    problems = mention_problems(records)
+    assert not problems, "\n".join(problems[:20])
