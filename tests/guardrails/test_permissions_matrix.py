@@ -150,7 +150,10 @@ def test_members_are_refused_every_moderator_command(
 def test_moderator_commands_are_refused_in_dms(
     set_up_group: BotWorld, loop_thread: LoopThread, logs: LogRecords
 ) -> None:
-    """Even a moderator, even from a client that sends them anyway: not in DMs."""
+    """Moderator commands, and any command not offered in DMs, are refused there.
+
+    Even for a moderator, even from a client that sends them anyway.
+    """
     world = set_up_group
     mira = world.group.moderator_id
     mark = logs.mark
@@ -158,8 +161,10 @@ def test_moderator_commands_are_refused_in_dms(
     async def attempt() -> list[str]:
         dm = world.server.actor(mira).dm_channel_id()
         problems: list[str] = []
-        for command in by_audience(world, "moderator"):
-            problems += await _refused(world, mira, dm, command, None)
+        declared = declared_audiences(world.running.bot.tree)
+        for command in synced_commands(world.server, world.group.guild_id):
+            if declared.get(command.path) == "moderator" or not command.in_dms:
+                problems += await _refused(world, mira, dm, command, None)
         return problems
 
     problems = loop_thread.run(attempt())
