@@ -75,13 +75,11 @@ def unchecked_options(
         kind = kinds.get(name, STRING)
         options.append({"name": name, "type": kind, "value": value})
         if kind in (USER, CHANNEL, ROLE, MENTIONABLE) and str(value).isdigit():
-            _resolve_known(world, guild_id, user_id, int(str(value)), kind, resolved=resolved)
+            _resolve_known(world, user_id, int(str(value)), kind, resolved=resolved)
     return options, resolved
 
 
-def _resolve_known(
-    world: World, guild_id: int | None, user_id: int, target: int, kind: int, *, resolved: Json
-) -> None:
+def _resolve_known(world: World, user_id: int, target: int, kind: int, *, resolved: Json) -> None:
     key = str(target)
     if kind in (USER, MENTIONABLE) and target in world.users:
         resolved.setdefault("users", {})[key] = payloads.user_json(world.user(target))
