@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 from guardrail_kit import (
@@ -11,6 +10,7 @@ from guardrail_kit import (
     BotWorld,
     LogRecords,
     LoopThread,
+    StoryRun,
     capture_logs,
     operator_log,
     start_world,
@@ -49,17 +49,6 @@ def world(
         yield started
     finally:
         loop_thread.run(started.stop())
-
-
-@dataclass
-class StoryRun:
-    """The full sandbox story, played once per session at DEBUG; its server still runs."""
-
-    loop: LoopThread
-    server: SandboxServer
-    played: PlayedStory
-    clock: VirtualClock
-    log_text: str  # everything the operator's log handler wrote
 
 
 @pytest.fixture(scope="session")

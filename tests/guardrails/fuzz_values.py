@@ -240,7 +240,7 @@ def _baseline(option: dict[str, Any], ids: Sequence[str], seeds: Sequence[str]) 
 def sweep(
     options: Sequence[dict[str, Any]], ids: Sequence[str], seeds: dict[str, Sequence[str]]
 ) -> list[dict[str, Any]]:
-    """One option at a time through its edge values, the others at a plausible baseline.
+    """One option at a time through its edge values, the required others at a baseline.
 
     Random generation rarely lands on one bad value while every other option is valid;
     the sweep does so for every option and edge, deterministically.
@@ -249,7 +249,11 @@ def sweep(
         o["name"]: [*seeds.get(o["name"], ()), *seeds_from_description(o.get("description", ""))]
         for o in options
     }
-    base = {o["name"]: _baseline(o, ids, all_seeds[o["name"]]) for o in options}
+    # Optional options stay out of the baseline: one of them (e.g. a flag that conflicts
+    # with another) could turn every case of the sweep into the same early refusal.
+    base = {
+        o["name"]: _baseline(o, ids, all_seeds[o["name"]]) for o in options if o.get("required")
+    }
     cases = [dict(base)]
     for option in options:
         for value in _edges(option, ids, all_seeds[option["name"]]):

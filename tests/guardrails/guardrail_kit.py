@@ -28,6 +28,7 @@ from bot.logs import configure_logging
 from bot.sandbox import InteractionResult, MessageView, RequestRecord, SandboxServer
 from bot.sandbox.demo import DemoGroup, build_demo_group
 from bot.sandbox.running_bot import RunningBot, sandbox_settings, start_bot
+from bot.sandbox.scenario import PlayedStory
 
 T = TypeVar("T")
 Json = dict[str, Any]
@@ -201,6 +202,17 @@ async def start_world(folder: Path, *, clock: VirtualClock | None = None) -> Bot
         foreign_role_id=foreign_role,
         outsider_id=outsider,
     )
+
+
+@dataclass
+class StoryRun:
+    """The full sandbox story, played once per session at DEBUG; its server still runs."""
+
+    loop: LoopThread
+    server: SandboxServer
+    played: PlayedStory
+    clock: VirtualClock
+    log_text: str  # everything the operator's log handler wrote
 
 
 # --- the synced command tree --------------------------------------------------------------

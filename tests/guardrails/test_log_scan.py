@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import StoryRun
-from guardrail_kit import mention_problems, message_bodies
+from guardrail_kit import StoryRun, mention_problems, message_bodies
 
 from bot.sandbox.state import MODAL_SUBMIT
 

@@ -12,8 +12,7 @@ import re
 from typing import Any
 
 import pytest
-from conftest import StoryRun
-from guardrail_kit import Findings, LogRecords, capture_logs, judged
+from guardrail_kit import Findings, LogRecords, StoryRun, capture_logs, judged
 
 from bot.sandbox import SandboxServer
 from bot.sandbox.running_bot import start_bot
