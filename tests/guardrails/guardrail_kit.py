@@ -167,12 +167,6 @@ class BotWorld:
     def db(self) -> Database:
         return self.running.db
 
-    async def restart(self) -> None:
-        """Stop the bot and start it again on the same database and server (no sync)."""
-        await self.running.stop()
-        settings = sandbox_settings(self.server, self.group.credentials.token, self.db_path)
-        self.running = await start_bot(settings, self.clock, sync=False)
-
     async def stop(self) -> None:
         await self.running.stop()
         await self.server.stop()
@@ -399,6 +393,8 @@ async def judged(
             plain_only = not (message.embeds or message.components or message.attachments)
             if plain_only and len(message.content) > PLAIN_LIMIT:
                 problems.append(f"an overlong sentence: {message.content[:120]!r}…")
+            if plain_only and not message.ephemeral and result.type == 4:
+                problems.append(f"a public sentence (refusal?): {message.content[:120]!r}")
     records = server.requests[mark_requests:]
     problems += [f"rejected request: {r}" for r in rejected(records)]
     problems += [f"mentions allowed: {m}" for m in mention_problems(records)]
