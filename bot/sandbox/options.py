@@ -71,8 +71,11 @@ def unchecked_options(
     kinds = {str(o["name"]): int(o["type"]) for o in container.get("options") or []}
     options: list[Json] = []
     resolved: Json = {}
-    for name, value in given.items():
+    for name, given_value in given.items():
         kind = kinds.get(name, STRING)
+        value = given_value
+        if kind in (USER, CHANNEL, ROLE, MENTIONABLE) and type(value) is int:
+            value = str(value)  # snowflakes travel as strings
         options.append({"name": name, "type": kind, "value": value})
         if kind in (USER, CHANNEL, ROLE, MENTIONABLE) and str(value).isdigit():
             _resolve_known(world, user_id, int(str(value)), kind, resolved=resolved)
