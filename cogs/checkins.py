@@ -17,6 +17,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import replies
+from bot.app.audience import audience
 from bot.app.checkin_publisher import DiscordCheckinPublisher, page_embed, text_file
 from bot.app.client import PeerPulseBot
 from bot.app.dm_transport import OutgoingDm
@@ -63,6 +64,7 @@ class CheckinCog(commands.Cog, name=COG_NAME):
         description="Weekly check-ins for this group",
         guild_only=True,
         default_permissions=MODERATOR_DEFAULT_PERMISSIONS,  # see cogs/settings.py
+        extras=audience("moderator"),
     )
 
     def __init__(self, bot: PeerPulseBot) -> None:

@@ -23,6 +23,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import interaction_errors, replies
+from bot.app.audience import audience
 from bot.app.client import PeerPulseBot
 from bot.app.dm_transport import OutgoingDm
 from bot.delivery.outbox import OutboxItem
@@ -81,7 +82,9 @@ class MeCog(commands.Cog):
     """Members' own boundaries and data."""
 
     me = app_commands.Group(
-        name="me", description="Your time zone, working hours, away, DMs and your data"
+        name="me",
+        description="Your time zone, working hours, away, DMs and your data",
+        extras=audience("member"),
     )
 
     def __init__(self, bot: PeerPulseBot) -> None:

@@ -7,6 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import replies
+from bot.app.audience import audience
 from bot.app.client import PeerPulseBot
 from bot.groups import group_for_channel
 from bot.privacy import INTRO, TITLE, capability_sections, privacy_statement
@@ -20,7 +21,9 @@ class PrivacyCog(commands.Cog):
         self.bot = bot
 
     @app_commands.command(
-        name="privacy", description="What peerpulse stores about you, for how long, who sees it"
+        name="privacy",
+        description="What peerpulse stores about you, for how long, who sees it",
+        extras=audience("everyone"),
     )
     async def privacy(self, interaction: discord.Interaction) -> None:
         """Answer ephemerally with the privacy statement for this group."""

@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import replies
+from bot.app.audience import audience
 from bot.app.client import PeerPulseBot
 from bot.checkins import store as checkin_store
 from bot.checkins.rounds import reschedule_after_zone_change
@@ -41,6 +42,7 @@ class SettingsCog(commands.Cog):
         description="Set up peerpulse for this group",
         guild_only=True,
         default_permissions=MODERATOR_DEFAULT_PERMISSIONS,
+        extras=audience("moderator"),
     )
 
     def __init__(self, bot: PeerPulseBot) -> None:

@@ -140,13 +140,15 @@ class PeerPulseBot(commands.Bot):
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """Make sure every command, button and form is acknowledged within Discord's 3 s.
 
-        A button no template claims (sent by an older version, or altered) would get no
-        answer at all from discord.py: it gets a plain sentence instead.
+        A button no template claims (sent by an older version, or altered), or one no longer
+        on its message (pressed in a client that had not seen the edit), would get no answer
+        at all from discord.py: it gets a plain sentence instead.
         """
         if interaction.type is discord.InteractionType.component:
             data: dict[str, Any] = dict(interaction.data or {})
             custom_id = str(data.get("custom_id", ""))
-            if not any(t.fullmatch(custom_id) for t in self._button_templates):
+            known = any(t.fullmatch(custom_id) for t in self._button_templates)
+            if not known or not _on_message(interaction.message, custom_id):
                 log.info("unknown button on interaction %s", interaction.id)
                 await interaction_errors.report(interaction, UserError(STALE_BUTTON))
                 return
@@ -156,3 +158,19 @@ class PeerPulseBot(commands.Bot):
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
         await interaction_errors.report(interaction, error)
+
+
+def _on_message(message: discord.Message | None, custom_id: str) -> bool:
+    """Whether the message (as Discord sent it with the interaction) still holds `custom_id`."""
+    if message is None:
+        return False
+    stack: list[Any] = list(message.components)
+    while stack:
+        component = stack.pop()
+        if getattr(component, "custom_id", None) == custom_id:
+            return True
+        stack.extend(getattr(component, "children", None) or [])
+        accessory = getattr(component, "accessory", None)
+        if accessory is not None:
+            stack.append(accessory)
+    return False

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from bot.sandbox import payloads
 from bot.sandbox import permissions as perm
-from bot.sandbox.modal_submit import build_modal_components
-from bot.sandbox.options import build_options
+from bot.sandbox.modal_submit import build_modal_components, unchecked_modal_components
+from bot.sandbox.options import build_options, unchecked_options
 from bot.sandbox.state import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
@@ -273,6 +273,60 @@ class Actor:
         result = await self._answer(interaction, timeout, wait=True)
         return list(result.choices or [])
 
+    async def slash_unchecked(
+        self,
+        command: str,
+        *,
+        channel_id: int,
+        options: Mapping[str, Any] | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - the scenario API takes timeouts
+    ) -> InteractionResult:
+        """Use a command as a modified client could: anywhere, any option value.
+
+        Nothing the Discord client checks is checked (permissions, DMs, types, bounds,
+        choices, lengths): the bot alone must refuse what it should.
+        """
+        world = self._world
+        guild_id = world.channel(channel_id).guild_id
+        parts = command.strip().lstrip("/").split()
+        known = self._server.application.commands_for(
+            guild_id
+        ) or self._server.application.commands_for(next(iter(world.guilds), None))
+        root = next(
+            (c for c in known if c["name"] == parts[0] and int(c.get("type", 1)) == 1), None
+        )
+        if root is None:
+            raise SandboxError(f"no synced command /{parts[0]}")
+        container: Json = root
+        chain: list[Json] = []
+        for part in parts[1:]:
+            sub = next(
+                (
+                    o
+                    for o in container.get("options") or []
+                    if o.get("name") == part and o.get("type") in (1, 2)
+                ),
+                None,
+            )
+            if sub is None:
+                raise SandboxError(f"/{command}: no subcommand or group {part!r}")
+            chain.append(sub)
+            container = sub
+        nested, resolved = unchecked_options(
+            world, guild_id, self.user_id, container, options or {}
+        )
+        for sub in reversed(chain):
+            nested = [{"name": sub["name"], "type": sub["type"], "options": nested}]
+        data: Json = {"id": root["id"], "name": root["name"], "type": 1, "options": nested}
+        if resolved:
+            data["resolved"] = resolved
+        if root.get("guild_id"):
+            data["guild_id"] = root["guild_id"]
+        interaction = self._dispatch(
+            APPLICATION_COMMAND, channel_id, data, f"/{command} (unchecked)"
+        )
+        return await self._answer(interaction, timeout, wait=True)
+
     def _command_data(
         self,
         app: Application,
@@ -423,6 +477,28 @@ class Actor:
         interaction = self._dispatch(MESSAGE_COMPONENT, None, data, description, message_id)
         return await self._answer(interaction, timeout, wait=wait)
 
+    async def press(
+        self,
+        message_id: int,
+        custom_id: str,
+        *,
+        component_type: int = BUTTON,
+        values: Sequence[str] | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - the scenario API takes timeouts
+    ) -> InteractionResult:
+        """Press any custom_id on a message this user can see, as a modified client could.
+
+        The component need not be on the message now (it may have been edited away,
+        disabled, or never been there): the bot alone must answer sensibly.
+        """
+        self._visible_message(message_id)
+        data: Json = {"custom_id": custom_id, "component_type": component_type}
+        if values is not None:
+            data["values"] = [str(v) for v in values]
+        description = f"press {custom_id!r} on {message_id}"
+        interaction = self._dispatch(MESSAGE_COMPONENT, None, data, description, message_id)
+        return await self._answer(interaction, timeout, wait=True)
+
     async def select(
         self,
         message_id: int,
@@ -477,6 +553,29 @@ class Actor:
             MODAL_SUBMIT, shown.channel_id, data, description, shown.source_message_id
         )
         return await self._answer(interaction, timeout, wait=wait)
+
+    async def submit_modal_unchecked(
+        self,
+        modal: ModalView,
+        values: Mapping[str, Any],
+        *,
+        custom_id: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - the scenario API takes timeouts
+    ) -> InteractionResult:
+        """Submit a modal with any values (and any custom_id), as a modified client could."""
+        shown = modal.shown
+        if shown.user_id != self.user_id:
+            raise SandboxError("that modal was shown to someone else")
+        shown.submitted = True
+        data: Json = {
+            "custom_id": modal.custom_id if custom_id is None else custom_id,
+            "components": unchecked_modal_components(modal.components, values),
+        }
+        description = f"submit modal {modal.custom_id!r} (unchecked)"
+        interaction = self._dispatch(
+            MODAL_SUBMIT, shown.channel_id, data, description, shown.source_message_id
+        )
+        return await self._answer(interaction, timeout, wait=True)
 
     # --- dispatching ---------------------------------------------------------------
 

@@ -161,6 +161,7 @@ class Core:
             nonce=_nonce(payload),
         )
         self.world.add_message(message)
+        self.world.record_components(message)
         self.world.remember_nonce(message)
         self.announce("MESSAGE_CREATE", message)
         return message
@@ -186,6 +187,7 @@ class Core:
             message.embeds = list(payload.get("embeds") or [])
         if "components" in payload:
             message.components = list(payload.get("components") or [])
+            self.world.record_components(message)
         if "flags" in payload and payload["flags"] is not None:
             kept = message.flags & ~SETTABLE_FLAGS
             message.flags = kept | (int(payload["flags"]) & SETTABLE_FLAGS)

@@ -47,6 +47,41 @@ def build_modal_components(
     return submitted, builder.resolved
 
 
+def unchecked_modal_components(components: list[Json], values: Mapping[str, Any]) -> list[Json]:
+    """Submit components as a modified client could send them: each input's value as given.
+
+    A text input or radio group gets `value`, selects and checkbox groups `values`;
+    an input missing from `values` is sent without a value. Nothing is checked.
+    """
+    submitted: list[Json] = []
+    for component in components:
+        kind = component.get("type")
+        if kind == ACTION_ROW:
+            children = [_unchecked(c, values) for c in component.get("components") or []]
+            row: Json = {"type": ACTION_ROW, "components": [c for c in children if c]}
+            submitted.append(_with_id(row, component))
+        elif kind == LABEL:
+            child = _unchecked(component.get("component") or {}, values)
+            if child is not None:
+                submitted.append(_with_id({"type": LABEL, "component": child}, component))
+    return submitted
+
+
+def _unchecked(component: Json, values: Mapping[str, Any]) -> Json | None:
+    custom_id = component.get("custom_id")
+    if not custom_id:
+        return None
+    data = _with_id({"type": component.get("type"), "custom_id": custom_id}, component)
+    if custom_id not in values:
+        return data
+    key = (
+        "values"
+        if component.get("type") in (STRING_SELECT, CHECKBOX_GROUP, *AUTO_SELECTS)
+        else "value"
+    )
+    return data | {key: values[custom_id]}
+
+
 def _with_id(data: Json, source: Json) -> Json:
     if "id" in source:
         data["id"] = source["id"]

@@ -60,6 +60,44 @@ def build_options(
     return options, resolved
 
 
+def unchecked_options(
+    world: World, guild_id: int | None, user_id: int, container: Json, given: Mapping[str, Any]
+) -> tuple[list[Json], Json]:
+    """Options as a modified client could send them: any value, bounds and choices unchecked.
+
+    Values of id options are sent as given; `resolved` holds what the server knows of
+    each id (Discord fills it in), nothing for ids it does not know.
+    """
+    kinds = {str(o["name"]): int(o["type"]) for o in container.get("options") or []}
+    options: list[Json] = []
+    resolved: Json = {}
+    for name, given_value in given.items():
+        kind = kinds.get(name, STRING)
+        value = given_value
+        if kind in (USER, CHANNEL, ROLE, MENTIONABLE) and type(value) is int:
+            value = str(value)  # snowflakes travel as strings
+        options.append({"name": name, "type": kind, "value": value})
+        if kind in (USER, CHANNEL, ROLE, MENTIONABLE) and str(value).isdigit():
+            _resolve_known(world, user_id, int(str(value)), kind, resolved=resolved)
+    return options, resolved
+
+
+def _resolve_known(world: World, user_id: int, target: int, kind: int, *, resolved: Json) -> None:
+    key = str(target)
+    if kind in (USER, MENTIONABLE) and target in world.users:
+        resolved.setdefault("users", {})[key] = payloads.user_json(world.user(target))
+    elif kind == CHANNEL and target in world.channels and world.channel(target).guild_id:
+        # Discord resolves server channels only; a DM channel's id arrives unresolved.
+        channel = world.channel(target)
+        perms = world.channel_permissions(target, user_id)
+        data = payloads.channel_json(world, channel, permissions=perms)
+        resolved.setdefault("channels", {})[key] = data
+    elif kind in (ROLE, MENTIONABLE):
+        for guild in world.guilds.values():
+            if target in guild.roles:
+                resolved.setdefault("roles", {})[key] = payloads.role_json(guild.roles[target])
+
+
 def _typed(
     world: World,
     guild_id: int | None,

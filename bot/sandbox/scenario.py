@@ -12,12 +12,14 @@ through `Story`. The run writes to the output folder:
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.clock import VirtualClock
+from bot.config import Settings
 from bot.logs import install_redaction
 from bot.sandbox.chapters import CHAPTERS
-from bot.sandbox.demo import build_demo_group
+from bot.sandbox.demo import DemoGroup, build_demo_group
 from bot.sandbox.running_bot import sandbox_settings, start_bot
 from bot.sandbox.server import SandboxServer
 from bot.sandbox.story import Progress, Story
@@ -34,36 +36,62 @@ def clear_output(out_dir: Path) -> None:
             (out_dir / f"{name}{suffix}").unlink(missing_ok=True)
 
 
+@dataclass(frozen=True)
+class PlayedStory:
+    """What a played story leaves behind: the transcript, the demo group, the bot's settings."""
+
+    transcript: Path
+    group: DemoGroup
+    settings: Settings
+
+
 async def run_sandbox(out_dir: Path, clock: VirtualClock, progress: Progress) -> Path:
     """Run every chapter against a fresh sandbox and write the artefacts; return the transcript."""
-    clear_output(out_dir)
     server = SandboxServer(clock=clock.now)
     await server.start()
     try:
-        progress(f"sandbox server listening on {server.http_base}")
-        group = build_demo_group(server)
-        install_redaction([group.credentials.token])  # the bot's token never reaches a log line
-        settings = sandbox_settings(server, group.credentials.token, out_dir / "peerpulse.db")
-        progress("starting the real peerpulse bot against it and syncing commands")
-        running = await start_bot(settings, clock)
-        try:
-            story = Story(server, group, running, clock, progress, out_dir)
-            for chapter in CHAPTERS:
-                progress(f"chapter: {chapter.__name__.replace('_', ' ')}")
-                await chapter(story)
-        finally:
-            await running.stop()
-        commands = server.application.commands_for(None)
-        (out_dir / "commands.json").write_text(json.dumps(commands, indent=2), encoding="utf-8")
-        server.write_requests(out_dir / "requests.jsonl")
-        transcript = out_dir / "transcript.html"
-        html = render_transcript(
-            "peerpulse sandbox",
-            server.transcript_timelines(group.zones),
-            generated_at=clock.now(),
-            names=server.display_names(),
-        )
-        transcript.write_text(html, encoding="utf-8")
+        played = await play_story(server, out_dir, clock, progress)
     finally:
         await server.stop()
-    return transcript
+    return played.transcript
+
+
+async def play_story(
+    server: SandboxServer,
+    out_dir: Path,
+    clock: VirtualClock,
+    progress: Progress,
+    group: DemoGroup | None = None,
+) -> PlayedStory:
+    """Play every chapter on a started server and write the artefacts.
+
+    `group` is the demo group already built on the server (built here when None). The
+    bot is stopped afterwards; the server keeps running, so a test can start the bot
+    again on the same database and server (see `PlayedStory.settings`).
+    """
+    clear_output(out_dir)
+    progress(f"sandbox server listening on {server.http_base}")
+    group = group or build_demo_group(server)
+    install_redaction([group.credentials.token])  # the bot's token never reaches a log line
+    settings = sandbox_settings(server, group.credentials.token, out_dir / "peerpulse.db")
+    progress("starting the real peerpulse bot against it and syncing commands")
+    running = await start_bot(settings, clock)
+    try:
+        story = Story(server, group, running, clock, progress, out_dir)
+        for chapter in CHAPTERS:
+            progress(f"chapter: {chapter.__name__.replace('_', ' ')}")
+            await chapter(story)
+    finally:
+        await running.stop()
+    commands = server.application.commands_for(None)
+    (out_dir / "commands.json").write_text(json.dumps(commands, indent=2), encoding="utf-8")
+    server.write_requests(out_dir / "requests.jsonl")
+    transcript = out_dir / "transcript.html"
+    html = render_transcript(
+        "peerpulse sandbox",
+        server.transcript_timelines(group.zones),
+        generated_at=clock.now(),
+        names=server.display_names(),
+    )
+    transcript.write_text(html, encoding="utf-8")
+    return PlayedStory(transcript, group, settings)

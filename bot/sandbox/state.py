@@ -328,6 +328,9 @@ class World:
         self._dm_by_user: dict[int, int] = {}
         self.nonce_window = NONCE_WINDOW
         self._by_nonce: dict[tuple[int, str], int] = {}
+        # (message id, component) for every interactive component ever put on a message,
+        # including those later edited away: what a client may still press.
+        self.emitted_components: list[tuple[int, dict[str, Any]]] = []
 
     # --- building ---------------------------------------------------------
 
@@ -537,6 +540,20 @@ class World:
         if message.ephemeral_to is None:
             self.channel(message.channel_id).last_message_id = message.id
         return message
+
+    def record_components(self, message: Message) -> None:
+        """Remember the message's interactive components (those with a custom_id)."""
+        stack: list[Any] = list(message.components)
+        while stack:
+            component = stack.pop(0)
+            if not isinstance(component, dict):
+                continue
+            if component.get("custom_id"):
+                self.emitted_components.append((message.id, component))
+            stack.extend(component.get("components") or [])
+            for key in ("accessory", "component"):
+                if isinstance(component.get(key), dict):
+                    stack.append(component[key])
 
     def remember_nonce(self, message: Message) -> None:
         """Index a new message by (author, nonce) for `enforce_nonce`."""
