@@ -15,11 +15,10 @@ import random
 import secrets
 from collections import deque
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
-
-from aiolimiter import AsyncLimiter
 
 from bot.db import Database
 
@@ -83,22 +82,25 @@ class Dispatcher:
         db: Database,
         transport: DmTransport,
         *,
-        limiter: AsyncLimiter | None = None,
-        open_limiter: AsyncLimiter | None = None,
+        limiter: AbstractAsyncContextManager[None] | None = None,
+        open_limiter: AbstractAsyncContextManager[None] | None = None,
         concurrency: int = 16,
         rng: random.Random | None = None,
         owner: str | None = None,
         settings: DeliverySettings | None = None,
     ) -> None:
-        """`limiter` paces every request (share it with other REST traffic); `open_limiter`
+        """`limiter` paces every request (share it with other REST traffic, e.g. an
+        `AdaptivePacer` that the HTTP layer also reports to); `open_limiter`
         additionally paces opening DM channels; `concurrency` bounds members served at once.
         """
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self._db = db
         self._transport = transport
-        self._limiter = limiter or steady_limiter()
-        self._open_limiter = open_limiter or steady_limiter(DEFAULT_DM_OPENS_PER_SECOND)
+        self._limiter: AbstractAsyncContextManager[None] = limiter or steady_limiter()
+        self._open_limiter: AbstractAsyncContextManager[None] = open_limiter or steady_limiter(
+            DEFAULT_DM_OPENS_PER_SECOND
+        )
         self._concurrency = concurrency
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self.owner = owner or f"dispatcher-{secrets.token_hex(6)}"
