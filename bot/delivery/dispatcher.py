@@ -137,7 +137,12 @@ class Dispatcher:
         async with self._db.transaction() as tx:
             for row in rows:
                 decision = decide(
-                    row.item, row.preferences, row.group_zone, dms_closed=row.dms_closed, now=now
+                    row.item,
+                    row.preferences,
+                    row.group_zone,
+                    dms_closed=row.dms_closed,
+                    now=now,
+                    dms_retry_at=row.dms_retry_at,
                 )
                 if isinstance(decision, Drop):
                     await outbox.drop(tx, row.item.id, decision.outcome, now=now)
@@ -295,7 +300,11 @@ class Dispatcher:
 
     async def _dms_closed(self, item: OutboxItem, rest: Sequence[DueRow], run: _Run) -> None:
         now = run.now()
-        _log_failure(item, DmsClosedError.code, "DMs closed; not trying again until they interact")
+        _log_failure(
+            item,
+            DmsClosedError.code,
+            "DMs closed; not trying again until they interact, nor for a day",
+        )
         await recipients.mark_dms_closed(self._db, item.user_id, now=now)
         await outbox.mark_failed(
             self._db, item.id, owner=self.owner, outcome=DMS_CLOSED, error="50007", now=now

@@ -60,6 +60,7 @@ class DueRow:
     group_zone: str
     channel_id: int | None
     dms_closed: bool
+    dms_retry_at: datetime | None = None  # after DMs were found closed: not before this
 
 
 def _item(row: aiosqlite.Row) -> OutboxItem:
@@ -148,7 +149,7 @@ async def due_rows(sql: Sql, now: datetime, limit: int) -> list[DueRow]:
         f"SELECT {_ITEM_COLUMNS}, g.timezone AS group_zone, "  # noqa: S608 - constant column list
         "p.timezone, p.work_days, p.work_start, p.work_end, p.away_since, p.away_until, "
         "p.dm_checkins, p.dm_consultations, p.dm_pulse, p.reminders, "
-        "p.user_id IS NOT NULL AS has_preferences, r.channel_id, r.dms_closed_at "
+        "p.user_id IS NOT NULL AS has_preferences, r.channel_id, r.dms_closed_at, r.dms_retry_at "
         "FROM outbox o JOIN groups g ON g.id = o.group_id "
         "LEFT JOIN member_preferences p ON p.group_id = o.group_id AND p.user_id = o.user_id "
         "LEFT JOIN dm_recipients r ON r.user_id = o.user_id "
@@ -167,6 +168,7 @@ async def due_rows(sql: Sql, now: datetime, limit: int) -> list[DueRow]:
             group_zone=row["group_zone"],
             channel_id=row["channel_id"],
             dms_closed=row["dms_closed_at"] is not None,
+            dms_retry_at=optional_from_db(row["dms_retry_at"]),
         )
         for row in rows
     ]

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Final
 
 from bot.db import Sql
 from bot.members.instants import to_db
 
+# After a refused DM (50007), the next attempt waits at least this long, however often the
+# member interacts: each attempt is an invalid request that counts against the bot.
+DMS_CLOSED_RETRY_AFTER: Final = timedelta(days=1)
+
 DMS_CLOSED_HINT = (
     "I couldn't DM you: your Discord settings block direct messages from this server's "
     "members. To get the DMs you opted in to, turn on Direct Messages in this server's "
-    "Privacy Settings; or turn them off with /me dms. I'll try again next time."
+    "Privacy Settings; or turn them off with /me dms. I'll try again a day after my last try."
 )
 
 
@@ -33,12 +38,14 @@ async def forget_channel(sql: Sql, user_id: int, *, now: datetime) -> None:
 
 
 async def mark_dms_closed(sql: Sql, user_id: int, *, now: datetime) -> None:
-    """Stop DMing this member (in every group) until they next interact with the bot."""
+    """Stop DMing this member (in every group) until they next interact with the bot, and
+    for at least `DMS_CLOSED_RETRY_AFTER`."""
     await sql.execute(
-        "INSERT INTO dm_recipients (user_id, dms_closed_at, updated_at) VALUES (?, ?, ?) "
+        "INSERT INTO dm_recipients (user_id, dms_closed_at, dms_retry_at, updated_at) "
+        "VALUES (?, ?, ?, ?) "
         "ON CONFLICT (user_id) DO UPDATE SET dms_closed_at = excluded.dms_closed_at, "
-        "updated_at = excluded.updated_at",
-        (user_id, to_db(now), to_db(now)),
+        "dms_retry_at = excluded.dms_retry_at, updated_at = excluded.updated_at",
+        (user_id, to_db(now), to_db(now + DMS_CLOSED_RETRY_AFTER), to_db(now)),
     )
 
 
@@ -54,7 +61,8 @@ async def note_interaction(sql: Sql, user_id: int) -> bool:
     """The member used the bot: clear a closed-DMs mark; True once, when there was one.
 
     The glue calls this on every interaction and, on True, shows `DMS_CLOSED_HINT`
-    ephemerally; the dispatcher tries their DMs again from then on.
+    ephemerally; the dispatcher tries their DMs again from then on, but not before
+    `dms_retry_at` (a day after the refused attempt).
     """
     rows = await sql.fetchall(
         "UPDATE dm_recipients SET dms_closed_at = NULL "
