@@ -16,7 +16,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.app.checkin_publisher import DiscordCheckinPublisher, page_embed, text_file
 from bot.app.client import PeerPulseBot
 from bot.app.dm_transport import OutgoingDm
 from bot.checkins.chart import render_history
@@ -36,6 +35,7 @@ from bot.moderation import is_moderator, refusal
 from cogs._checkin_buttons import DYNAMIC_ITEMS, dm_view, round_view
 from cogs._checkin_context import COG_NAME, CheckinContext, reporting
 from cogs._checkin_form import NoteVisibilityButton, is_orphaned_form, save_orphaned_form
+from cogs._checkin_publisher import DiscordCheckinPublisher, page_embed, text_file
 from cogs._common import EMBED_COLOUR, group_here, require_can_post, role_ids
 
 HISTORY_FILE = "checkin-history.png"
