@@ -4,6 +4,9 @@
 -- refused one.
 ALTER TABLE dm_recipients ADD COLUMN dms_retry_at TEXT;
 
--- A group whose home channel the bot can no longer post in: since when (NULL when it
--- can), so /peerpulse status says so and the moderators are told once per episode.
+-- Posting in a group's channel: failures in a row, when the next try may happen, and
+-- since when the bot has stopped trying quickly because Discord refuses its posts
+-- (NULL while it can post), which /peerpulse status shows.
+ALTER TABLE groups ADD COLUMN post_failures INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE groups ADD COLUMN post_retry_at TEXT;
 ALTER TABLE groups ADD COLUMN cannot_post_since TEXT;

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.db import Sql
-from bot.members.instants import to_db
+from bot.members.instants import optional_from_db, to_db
+from bot.posting import status_line
 
 from .policy import AWAY, DMS_CLOSED, GAVE_UP, OPTED_OUT, REJECTED, SENT, STALE
 
@@ -49,6 +50,7 @@ class DeliveryStatus:
     backlog: Backlog
     outcomes: dict[str, dict[str, int]] = field(default_factory=dict)
     members_with_dms_closed: int = 0
+    cannot_post_line: str | None = None  # Discord refuses the bot's posts in the channel
 
     def lines(self) -> list[str]:
         """Plain lines for the status embed."""
@@ -69,6 +71,8 @@ class DeliveryStatus:
                 f"{self.members_with_dms_closed} member(s) opted in but have DMs closed; they "
                 "are told how to fix it the next time they use a command."
             )
+        if self.cannot_post_line:
+            lines.append(self.cannot_post_line)
         return lines
 
 
@@ -111,4 +115,15 @@ async def delivery_status(
         "(SELECT 1 FROM member_preferences p WHERE p.user_id = r.user_id AND p.group_id = ?)",
         (group_id,),
     )
-    return DeliveryStatus(backlog, outcomes, int(closed["n"]) if closed else 0)
+    blocked = await sql.fetchone(
+        "SELECT g.cannot_post_since, COALESCE(s.channel_id, g.home_channel_id) AS channel_id "
+        "FROM groups g LEFT JOIN checkin_schedules s ON s.group_id = g.id WHERE g.id = ?",
+        (group_id,),
+    )
+    since_blocked = optional_from_db(blocked["cannot_post_since"]) if blocked else None
+    return DeliveryStatus(
+        backlog,
+        outcomes,
+        int(closed["n"]) if closed else 0,
+        status_line(blocked["channel_id"], since_blocked) if blocked and since_blocked else None,
+    )

@@ -179,6 +179,15 @@ class SandboxServer:
         )
         return channel.id
 
+    def set_channel_overwrites(self, channel_id: int, overwrites: Iterable[perm.Overwrite]) -> None:
+        """Replace a channel's permission overwrites (announced to bots as CHANNEL_UPDATE)."""
+        channel = self.world.channel(channel_id)
+        channel.overwrites = list(overwrites)
+        if channel.guild_id is not None:
+            self.core.dispatch_guild_event(
+                channel.guild_id, "CHANNEL_UPDATE", channel_json(self.world, channel), INTENT_GUILDS
+            )
+
     def add_member(self, guild_id: int, user_id: int, *, roles: Iterable[int] = ()) -> None:
         """Make a user a member of a guild with the given roles."""
         self.world.add_member(guild_id, user_id, roles=roles)
