@@ -16,7 +16,6 @@ from bot.checkins.store import Round
 from bot.checkins.summary import CheckinSummary
 from bot.moderation import is_moderator
 from bot.posting import CannotPostError
-from cogs._common import POST_PERMISSIONS
 
 EMBED_COLOUR = discord.Colour(0x5B8DEF)
 NO_PINGS = discord.AllowedMentions.none()
@@ -51,7 +50,8 @@ class DiscordCheckinPublisher:
         self._round_view = round_view
 
     async def _channel(self, channel_id: int) -> discord.abc.Messageable:
-        """The channel, if the bot may post there as far as it knows (no request wasted)."""
+        # No check against the cached permissions: Discord's answer is the truth, and a
+        # cache that missed the permission coming back would stop recovery for good.
         try:
             channel = self._client.get_channel(channel_id)
             if channel is None:
@@ -60,11 +60,6 @@ class DiscordCheckinPublisher:
             raise _refused(channel_id, error) from None
         if not isinstance(channel, discord.abc.Messageable):
             raise TypeError(f"channel {channel_id} cannot hold messages")
-        if isinstance(channel, discord.abc.GuildChannel) and channel.guild.me is not None:
-            allowed = channel.permissions_for(channel.guild.me)
-            missing = [name for name in POST_PERMISSIONS if not getattr(allowed, name)]
-            if missing:
-                raise CannotPostError(channel_id, "missing " + ",".join(missing))
         return channel
 
     async def _send(

@@ -24,6 +24,7 @@ _KIND_LABELS = {
     "dms_welcome": "Welcome DMs",
     "checkin_open": "Check-in invitations",
     "checkin_reminder": "Check-in reminders",
+    "checkin_cannot_post": "Notices to moderators that I can't post",
 }
 
 
