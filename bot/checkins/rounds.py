@@ -182,7 +182,15 @@ class CheckinService:
                 existing = await store.round_for_period(tx, group_id, window.period)
                 raise UserError(_already_has_round(existing, now))
             await self._invite(tx, checkin, now)
-        return await self._publish_open(checkin)
+        try:
+            return await self._publish_open(checkin)
+        except CannotPostError:
+            await posting.failed(self.db, group_id, now, refused=True)
+            raise UserError(
+                f"This week's check-in is open, but I can't post in <#{checkin.channel_id}>: "
+                "give me View Channel, Send Messages, Embed Links and Attach Files there, "
+                "and I'll post it by myself."
+            ) from None
 
     async def schedule(self, group_id: int) -> GroupSchedule | None:
         """The group's schedule, or None before setup."""

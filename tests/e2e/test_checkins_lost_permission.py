@@ -140,3 +140,21 @@ async def test_lost_permission_to_post_is_said_once_and_posting_recovers_by_itse
     )
     assert STATUS not in await status_text(server, group)
     assert len([m for m in bot_dms(server, mira) if CANNOT_POST in m.content]) == 1
+
+
+async def test_checkin_now_without_the_right_to_post_says_so_and_posts_it_later(
+    server: SandboxServer, group: DemoGroup, peerpulse: RunningBot
+) -> None:
+    await set_up(server, group)
+    deny = [perm.Overwrite(group.credentials.bot_user_id, 1, deny=perm.SEND_MESSAGES)]
+    server.set_channel_overwrites(group.home_channel_id, deny)
+    result = await server.actor(group.moderator_id).slash(
+        "checkin now", channel_id=group.home_channel_id
+    )
+    answer = await result.final()
+    assert answer.ephemeral
+    assert "This week's check-in is open, but I can't post in" in answer.text
+    server.set_channel_overwrites(group.home_channel_id, [])
+    await peerpulse.advance(timedelta(seconds=30))
+    posted = "SELECT COUNT(*) FROM checkin_rounds WHERE channel_message_id IS NOT NULL"
+    assert await count(peerpulse, posted) == 1
