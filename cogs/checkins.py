@@ -16,9 +16,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import posting
 from bot.app import replies
 from bot.app.audience import audience
-from bot.app.checkin_publisher import DiscordCheckinPublisher, page_embed, text_file
 from bot.app.client import PeerPulseBot
 from bot.app.dm_transport import OutgoingDm
 from bot.checkins.chart import MAX_WEEKS, MIN_WEEKS, render_history
@@ -28,7 +28,7 @@ from bot.checkins.render import (
     invitation_text,
     reminder_text,
 )
-from bot.checkins.rounds import OPEN_KIND, REMINDER_KIND, CheckinService
+from bot.checkins.rounds import CANNOT_POST_KIND, OPEN_KIND, REMINDER_KIND, CheckinService
 from bot.checkins.schedule import MAX_OPEN_HOURS, MIN_OPEN_HOURS, WEEKDAYS, next_open_after
 from bot.checkins.store import GroupSchedule, Round
 from bot.delivery.outbox import OutboxItem
@@ -36,6 +36,7 @@ from bot.errors import NotPermittedError, UserError
 from bot.groups import Group
 from bot.ids import parse_id
 from bot.moderation import is_moderator, refusal
+from bot.posting import cannot_post_text
 from bot.wording import plural
 from cogs._checkin_buttons import DYNAMIC_ITEMS, dm_view, round_view
 from cogs._checkin_context import COG_NAME, CheckinContext, reporting
@@ -45,6 +46,7 @@ from cogs._checkin_form import (
     is_orphaned_form,
     save_orphaned_form,
 )
+from cogs._checkin_publisher import DiscordCheckinPublisher, page_embed, text_file
 from cogs._common import (
     EMBED_COLOUR,
     MODERATOR_DEFAULT_PERMISSIONS,
@@ -207,6 +209,30 @@ class CheckinCog(commands.Cog, name=COG_NAME):
         checkin = await self._dm_round(item)
         return OutgoingDm(content=reminder_text(checkin), view=dm_view(checkin))
 
+    async def render_cannot_post_dm(self, item: OutboxItem) -> OutgoingDm:
+        """To a moderator, once: the bot can no longer post in the group's channel."""
+        return OutgoingDm(content=cannot_post_text(int(item.payload["channel_id"])))
+
+    # --- the server changed: posting that waits may work now ----------------------------
+
+    @commands.Cog.listener()
+    async def on_guild_channel_update(
+        self, _before: discord.abc.GuildChannel, after: discord.abc.GuildChannel
+    ) -> None:
+        """Channel permissions may have changed."""
+        await posting.retry_soon(self.bot.db, after.guild.id, self.bot.clock.now())
+
+    @commands.Cog.listener()
+    async def on_guild_role_update(self, _before: discord.Role, after: discord.Role) -> None:
+        """Role permissions may have changed."""
+        await posting.retry_soon(self.bot.db, after.guild.id, self.bot.clock.now())
+
+    @commands.Cog.listener()
+    async def on_member_update(self, _before: discord.Member, after: discord.Member) -> None:
+        """The bot's own roles may have changed."""
+        if self.bot.user is not None and after.id == self.bot.user.id:
+            await posting.retry_soon(self.bot.db, after.guild.id, self.bot.clock.now())
+
     async def _dm_round(self, item: OutboxItem) -> Round:
         checkin = await self.service.get_round(int(item.payload["round_id"]))
         if checkin is None:
@@ -294,4 +320,5 @@ async def setup(bot: PeerPulseBot) -> None:
     bot.add_dynamic_items(*DYNAMIC_ITEMS, NoteVisibilityButton, FlaggedNoteButton)
     bot.dm_renderers.register(OPEN_KIND, cog.render_open_dm)
     bot.dm_renderers.register(REMINDER_KIND, cog.render_reminder_dm)
+    bot.dm_renderers.register(CANNOT_POST_KIND, cog.render_cannot_post_dm)
     cog.service.register(bot.steps)

@@ -18,12 +18,13 @@ import cogs
 from bot.app import interaction_errors, replies
 from bot.app.dm_transport import DiscordDmTransport, DmRenderers
 from bot.app.option_check import CheckedCommandTree
+from bot.app.rest_pacing import pacing_trace
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
 from bot.delivery.dispatcher import DeliverySettings, Dispatcher
 from bot.delivery.outbox import purge_finished
-from bot.delivery.pacing import steady_limiter
+from bot.delivery.pacing import AdaptivePacer, steady_limiter
 from bot.errors import UserError
 from bot.members.retention import purge_expired_text
 from bot.scheduling import DueSteps, Ticker
@@ -67,8 +68,12 @@ class PeerPulseBot(commands.Bot):
         ticker: Ticker | None = None,
         extensions: Sequence[str] | None = None,
     ) -> None:
+        # One pacer paces every bot-initiated REST request under Discord's global 50/s,
+        # and slows everything down together if Discord answers with a global 429.
+        pacer = AdaptivePacer(settings.delivery.requests_per_second)
         super().__init__(
             command_prefix=commands.when_mentioned,
+            http_trace=pacing_trace(pacer),
             help_command=None,
             intents=required_intents(),
             allowed_mentions=discord.AllowedMentions.none(),
@@ -83,15 +88,14 @@ class PeerPulseBot(commands.Bot):
         self._extensions = list(extensions) if extensions is not None else cog_extensions()
         self.dm_renderers = DmRenderers()
         self._button_templates: list[re.Pattern[str]] = []
-        # One limiter paces every bot-initiated request under Discord's global 50/s.
         delivery = settings.delivery
-        self.limiter = steady_limiter(delivery.requests_per_second)
+        self.pacer = pacer
         transport = DiscordDmTransport(self, self.dm_renderers)
         self.dispatcher = Dispatcher(
             db,
             transport,
             access=transport,
-            limiter=self.limiter,
+            limiter=pacer,
             open_limiter=steady_limiter(delivery.dm_opens_per_second),
             concurrency=delivery.concurrency,
             settings=DeliverySettings(

@@ -10,11 +10,12 @@ crash duplicates at most the post in flight.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
+from bot import posting
 from bot.checkins import pending, store
 from bot.checkins.answers import VISIBILITIES, Answer, AnswerInput, check_note
 from bot.checkins.chart import validate_weeks
@@ -31,13 +32,18 @@ from bot.checkins.summary import CheckinSummary, moderator_notes, summarize
 from bot.db import Database, Sql
 from bot.delivery import outbox
 from bot.errors import UserError
+from bot.groups import group_by_id
 from bot.members.preferences import get_preferences, members_opted_in
+from bot.posting import CannotPostError
 from bot.scheduling import DueSteps
 
 log = logging.getLogger(__name__)
 
 OPEN_KIND = "checkin_open"
 REMINDER_KIND = "checkin_reminder"
+# To moderators who opted in to check-in DMs, once each time the bot loses the right to post.
+CANNOT_POST_KIND = "checkin_cannot_post"
+CANNOT_POST_EXPIRES_AFTER = timedelta(days=7)
 NOT_SET_UP = (
     "Check-ins are not set up in this group yet. A moderator can start them with /checkin setup."
 )
@@ -54,6 +60,12 @@ class Publisher(Protocol):
         self, checkin: Round, summary: CheckinSummary, rendered: RenderedSummary
     ) -> int:
         """Post the summary pages (and attachment, if any); return the first message's id."""
+        ...
+
+    async def moderators_among(
+        self, channel_id: int, moderator_role_id: int | None, user_ids: Sequence[int]
+    ) -> list[int]:
+        """Of `user_ids`, the moderators of the server that holds `channel_id`."""
         ...
 
 
@@ -175,7 +187,15 @@ class CheckinService:
                 existing = await store.round_for_period(tx, group_id, window.period)
                 raise UserError(_already_has_round(existing, now))
             await self._invite(tx, checkin, now)
-        return await self._publish_open(checkin)
+        try:
+            return await self._publish_open(checkin)
+        except CannotPostError:
+            await posting.failed(self.db, group_id, now, refused=True)
+            raise UserError(
+                f"This week's check-in is open, but I can't post in <#{checkin.channel_id}>: "
+                "give me View Channel, Send Messages, Embed Links and Attach Files there, "
+                "and I'll post it by myself."
+            ) from None
 
     async def schedule(self, group_id: int) -> GroupSchedule | None:
         """The group's schedule, or None before setup."""
@@ -258,10 +278,7 @@ class CheckinService:
                 upcoming = next_open_after(group_schedule.schedule, now).opens_at
                 await store.set_next_open(tx, group_schedule.group_id, upcoming)
         for checkin in await store.rounds_to_publish(self.db, now):
-            try:
-                await self._publish_open(checkin)
-            except Exception:
-                log.exception("posting check-in round %d failed; retrying next tick", checkin.id)
+            await self._post(checkin, now, self._publish_open)
         return opened
 
     async def remind_due(self, now: datetime) -> int:
@@ -300,10 +317,7 @@ class CheckinService:
             async with self.db.transaction() as tx:
                 closed += await store.close_round(tx, checkin.id, now)
         for checkin in await store.summaries_to_post(self.db, now):
-            try:
-                await self._publish_summary(checkin)
-            except Exception:
-                log.exception("posting check-in summary %d failed; retrying next tick", checkin.id)
+            await self._post(checkin, now, self._publish_summary)
         return closed
 
     # --- summaries -------------------------------------------------------------------
@@ -317,6 +331,67 @@ class CheckinService:
             # Stored at its close: a member's later erasure does not change last week's figures.
             counts = await store.round_counts(self.db, previous.id)
         return summarize(checkin.period, answers, counts)
+
+    # --- posting in the channel ---------------------------------------------------------
+
+    async def _post(
+        self, checkin: Round, now: datetime, publish: Callable[[Round], Awaitable[object]]
+    ) -> None:
+        """Post unless the group's posting waits out a backoff; record how it went."""
+        group_id = checkin.group_id
+        if not await posting.may_post(self.db, group_id, now):
+            return
+        try:
+            await publish(checkin)
+        except CannotPostError as error:
+            failure = await posting.failed(self.db, group_id, now, refused=True)
+            if failure.newly_blocked:
+                log.warning(
+                    "group %d: Discord refuses posts in channel %d (%s); check-in posts wait, "
+                    "moderators are told, trying again hourly or when the server changes",
+                    group_id,
+                    error.channel_id,
+                    error.reason,
+                )
+                await self._tell_moderators(checkin, now)
+        except Exception:
+            failure = await posting.failed(self.db, group_id, now, refused=False)
+            if failure.failures == 1:  # once per streak, not every tick
+                log.exception(
+                    "posting in group %d failed (round %d); trying again with backoff",
+                    group_id,
+                    checkin.id,
+                )
+        else:
+            if await posting.posted(self.db, group_id):
+                log.info("group %d: posting in the channel works again", group_id)
+
+    async def _tell_moderators(self, checkin: Round, now: datetime) -> None:
+        """Queue one DM to each moderator who opted in to check-in DMs (once per episode)."""
+        group = await group_by_id(self.db, checkin.group_id)
+        candidates = await self.opted_in(self.db, checkin.group_id, "checkins")
+        if group is None or not candidates:
+            return
+        try:
+            moderators = await self.publisher.moderators_among(
+                checkin.channel_id, group.moderator_role_id, candidates
+            )
+        except Exception:
+            log.exception("group %d: could not find the moderators to tell", group.id)
+            return
+        since = store.timestamp(now)
+        for user_id in moderators:
+            await self.enqueue(
+                self.db,
+                group_id=group.id,
+                user_id=user_id,
+                kind=CANNOT_POST_KIND,
+                ref=since,
+                due_at=now,
+                expires_at=now + CANNOT_POST_EXPIRES_AFTER,
+                payload={"channel_id": checkin.channel_id},
+                now=now,
+            )
 
     # --- internals -------------------------------------------------------------------
 

@@ -15,11 +15,10 @@ import random
 import secrets
 from collections import deque
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
-
-from aiolimiter import AsyncLimiter
 
 from bot.db import Database
 
@@ -94,15 +93,16 @@ class Dispatcher:
         db: Database,
         transport: DmTransport,
         *,
-        limiter: AsyncLimiter | None = None,
-        open_limiter: AsyncLimiter | None = None,
+        limiter: AbstractAsyncContextManager[None] | None = None,
+        open_limiter: AbstractAsyncContextManager[None] | None = None,
         concurrency: int = 16,
         rng: random.Random | None = None,
         owner: str | None = None,
         settings: DeliverySettings | None = None,
         access: MemberAccess | None = None,
     ) -> None:
-        """`limiter` paces every request (share it with other REST traffic); `open_limiter`
+        """`limiter` paces every request (share it with other REST traffic, e.g. an
+        `AdaptivePacer` that the HTTP layer also reports to); `open_limiter`
         additionally paces opening DM channels; `concurrency` bounds members served at once;
         `access`, when given, is asked before each DM whether the member still belongs.
         """
@@ -110,8 +110,10 @@ class Dispatcher:
             raise ValueError("concurrency must be at least 1")
         self._db = db
         self._transport = transport
-        self._limiter = limiter or steady_limiter()
-        self._open_limiter = open_limiter or steady_limiter(DEFAULT_DM_OPENS_PER_SECOND)
+        self._limiter: AbstractAsyncContextManager[None] = limiter or steady_limiter()
+        self._open_limiter: AbstractAsyncContextManager[None] = open_limiter or steady_limiter(
+            DEFAULT_DM_OPENS_PER_SECOND
+        )
         self._concurrency = concurrency
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self.owner = owner or f"dispatcher-{secrets.token_hex(6)}"
@@ -149,7 +151,12 @@ class Dispatcher:
         async with self._db.transaction() as tx:
             for row in rows:
                 decision = decide(
-                    row.item, row.preferences, row.group_zone, dms_closed=row.dms_closed, now=now
+                    row.item,
+                    row.preferences,
+                    row.group_zone,
+                    dms_closed=row.dms_closed,
+                    now=now,
+                    dms_retry_at=row.dms_retry_at,
                 )
                 if isinstance(decision, Drop):
                     await outbox.drop(tx, row.item.id, decision.outcome, now=now)
@@ -362,7 +369,11 @@ class Dispatcher:
 
     async def _dms_closed(self, item: OutboxItem, rest: Sequence[DueRow], run: _Run) -> None:
         now = run.now()
-        _log_failure(item, DmsClosedError.code, "DMs closed; not trying again until they interact")
+        _log_failure(
+            item,
+            DmsClosedError.code,
+            "DMs closed; not trying again until they interact, nor for a day",
+        )
         await recipients.mark_dms_closed(
             self._db, item.user_id, now=now, lease=(item.id, self.owner)
         )

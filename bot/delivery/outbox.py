@@ -69,6 +69,7 @@ class DueRow:
     dms_closed: bool
     guild_id: int = 0
     home_channel_id: int | None = None
+    dms_retry_at: datetime | None = None  # after DMs were found closed: not before this
 
 
 def _item(row: aiosqlite.Row) -> OutboxItem:
@@ -155,7 +156,7 @@ _DUE_ROW_SELECT = (
     f"SELECT {_ITEM_COLUMNS}, g.timezone AS group_zone, g.guild_id, g.home_channel_id, "  # noqa: S608 - constant columns
     "p.timezone, p.work_days, p.work_start, p.work_end, p.away_since, p.away_until, "
     "p.dm_checkins, p.dm_consultations, p.dm_pulse, p.reminders, "
-    "p.user_id IS NOT NULL AS has_preferences, r.channel_id, r.dms_closed_at "
+    "p.user_id IS NOT NULL AS has_preferences, r.channel_id, r.dms_closed_at, r.dms_retry_at "
     "FROM outbox o JOIN groups g ON g.id = o.group_id "
     "LEFT JOIN member_preferences p ON p.group_id = o.group_id AND p.user_id = o.user_id "
     "LEFT JOIN dm_recipients r ON r.user_id = o.user_id "
@@ -173,6 +174,7 @@ def _due_row(row: aiosqlite.Row) -> DueRow:
         group_zone=row["group_zone"],
         channel_id=row["channel_id"],
         dms_closed=row["dms_closed_at"] is not None,
+        dms_retry_at=optional_from_db(row["dms_retry_at"]),
         guild_id=row["guild_id"],
         home_channel_id=row["home_channel_id"],
     )

@@ -76,8 +76,10 @@ def decide(
     *,
     dms_closed: bool,
     now: datetime,
+    dms_retry_at: datetime | None = None,
 ) -> Decision:
-    """Stale, closed DMs, opted out and away drop the DM; outside hours holds it."""
+    """Stale, closed DMs, opted out and away drop the DM; outside hours holds it, and so
+    does `dms_retry_at` (DMs found closed less than a day ago: wait, unless it expires)."""
     if item.expires_at is not None and item.expires_at <= now:
         return Drop(STALE)
     if dms_closed:
@@ -89,6 +91,10 @@ def decide(
     zone = preferences.zone(group_zone)
     if preferences.is_away(zone, now):
         return Drop(AWAY)
+    if dms_retry_at is not None and now < dms_retry_at:
+        if item.expires_at is not None and item.expires_at <= dms_retry_at:
+            return Drop(DMS_CLOSED)
+        return Hold(dms_retry_at)
     if is_within(preferences.hours, zone, now):
         return Send()
     opens = next_window_start(preferences.hours, zone, now)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Final
 
 from bot.db import Sql
 from bot.members.instants import to_db
 
+# After a refused DM (50007), the next attempt waits at least this long, however often the
+# member interacts: each attempt is an invalid request that counts against the bot.
+DMS_CLOSED_RETRY_AFTER: Final = timedelta(days=1)
+
 DMS_CLOSED_HINT = (
     "I couldn't DM you: your Discord settings block direct messages from this server's "
     "members. To get the DMs you opted in to, turn on Direct Messages in this server's "
-    "Privacy Settings; or turn them off with /me dms. I'll try again next time."
+    "Privacy Settings; or turn them off with /me dms. I'll try again a day after my last try."
 )
 
 
@@ -60,16 +65,24 @@ async def forget_channel(sql: Sql, user_id: int, *, now: datetime) -> None:
 async def mark_dms_closed(
     sql: Sql, user_id: int, *, now: datetime, lease: tuple[int, str] | None = None
 ) -> None:
-    """Stop DMing this member (in every group) until they next interact with the bot.
+    """Stop DMing this member (in every group) until they next interact with the bot, and
+    for at least `DMS_CLOSED_RETRY_AFTER`.
 
     With `lease` (outbox id, owner), only while that row is still leased to that owner.
     """
     outbox_id, owner = lease if lease else (None, None)
     await sql.execute(
-        "INSERT INTO dm_recipients (user_id, dms_closed_at, updated_at) "
-        "SELECT :user, :now, :now " + _WHILE_LEASED + "ON CONFLICT (user_id) DO UPDATE "
-        "SET dms_closed_at = excluded.dms_closed_at, updated_at = excluded.updated_at",
-        {"user": user_id, "now": to_db(now), "outbox": outbox_id, "owner": owner},
+        "INSERT INTO dm_recipients (user_id, dms_closed_at, dms_retry_at, updated_at) "
+        "SELECT :user, :now, :retry, :now " + _WHILE_LEASED + "ON CONFLICT (user_id) DO UPDATE "
+        "SET dms_closed_at = excluded.dms_closed_at, dms_retry_at = excluded.dms_retry_at, "
+        "updated_at = excluded.updated_at",
+        {
+            "user": user_id,
+            "now": to_db(now),
+            "retry": to_db(now + DMS_CLOSED_RETRY_AFTER),
+            "outbox": outbox_id,
+            "owner": owner,
+        },
     )
 
 
@@ -85,7 +98,8 @@ async def note_interaction(sql: Sql, user_id: int) -> bool:
     """The member used the bot: clear a closed-DMs mark; True once, when there was one.
 
     The glue calls this on every interaction and, on True, shows `DMS_CLOSED_HINT`
-    ephemerally; the dispatcher tries their DMs again from then on.
+    ephemerally; the dispatcher tries their DMs again from then on, but not before
+    `dms_retry_at` (a day after the refused attempt).
     """
     rows = await sql.fetchall(
         "UPDATE dm_recipients SET dms_closed_at = NULL "

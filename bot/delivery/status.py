@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.db import Sql
-from bot.members.instants import to_db
+from bot.members.instants import optional_from_db, to_db
+from bot.posting import status_line
 
 from .policy import AWAY, DMS_CLOSED, GAVE_UP, NO_ACCESS, OPTED_OUT, REJECTED, SENT, STALE
 
@@ -25,6 +26,7 @@ _KIND_LABELS = {
     "dms_welcome": "Welcome messages",
     "checkin_open": "Check-in invitations",
     "checkin_reminder": "Check-in reminders",
+    "checkin_cannot_post": "Notices to moderators that I can't post",
 }
 
 
@@ -51,6 +53,7 @@ class DeliveryStatus:
     backlog: Backlog
     outcomes: dict[str, dict[str, int]] = field(default_factory=dict)
     members_with_dms_closed: int = 0
+    cannot_post_line: str | None = None  # Discord refuses the bot's posts in the channel
 
     def lines(self, period: str = "the last 7 days") -> list[str]:
         """Plain lines for the status embed: what is waiting, what happened in `period`,
@@ -69,6 +72,8 @@ class DeliveryStatus:
                 for kind, by_outcome in sorted(self.outcomes.items())
             ]
         lines.append(self._closed_line())
+        if self.cannot_post_line:
+            lines.append(self.cannot_post_line)
         return lines
 
     def _closed_line(self) -> str:
@@ -86,7 +91,7 @@ class DeliveryStatus:
         if any(DMS_CLOSED in by_outcome for by_outcome in self.outcomes.values()):
             return (
                 "Right now no member is marked as having DMs closed: everyone whose DMs were "
-                "closed has used a command since, so peerpulse will try them again."
+                "closed has used a command since, so peerpulse will try them again (at most once a day)."
             )
         return "Right now no member who asked for DMs has them closed."
 
@@ -161,4 +166,15 @@ async def delivery_status(
         "(SELECT 1 FROM member_preferences p WHERE p.user_id = r.user_id AND p.group_id = ?)",
         (group_id,),
     )
-    return DeliveryStatus(backlog, outcomes, int(closed["n"]) if closed else 0)
+    blocked = await sql.fetchone(
+        "SELECT g.cannot_post_since, COALESCE(s.channel_id, g.home_channel_id) AS channel_id "
+        "FROM groups g LEFT JOIN checkin_schedules s ON s.group_id = g.id WHERE g.id = ?",
+        (group_id,),
+    )
+    since_blocked = optional_from_db(blocked["cannot_post_since"]) if blocked else None
+    return DeliveryStatus(
+        backlog,
+        outcomes,
+        int(closed["n"]) if closed else 0,
+        status_line(blocked["channel_id"], since_blocked) if blocked and since_blocked else None,
+    )

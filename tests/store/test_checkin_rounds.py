@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -44,6 +45,11 @@ class FakePublisher:
         self._maybe_fail()
         self.summaries.append((checkin, summary, rendered))
         return 2000 + len(self.summaries)
+
+    async def moderators_among(
+        self, channel_id: int, moderator_role_id: int | None, user_ids: Sequence[int]
+    ) -> list[int]:
+        return []
 
     def _maybe_fail(self) -> None:
         if self.failures:

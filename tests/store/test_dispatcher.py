@@ -244,7 +244,7 @@ async def test_away_and_opted_out_members_are_skipped_and_recorded(
     assert fake.calls == [("open", 3), ("send", 3)]
 
 
-async def test_closed_dms_are_tried_once_until_the_member_interacts(
+async def test_closed_dms_are_tried_once_until_the_member_interacts_and_a_day_has_passed(
     db: Database, clock: VirtualClock
 ) -> None:
     clock.set(MONDAY_10_NY)
@@ -275,11 +275,15 @@ async def test_closed_dms_are_tried_once_until_the_member_interacts(
         "checkin_prompt": {"dms_closed": 1},
         "consult_reminder": {"dms_closed": 1},
     }
-    # They use a command: the glue shows the hint once, and DMs are tried again.
+    # They use a command: the glue shows the hint once, and DMs are tried again, but not
+    # sooner than a day after the refused one.
     assert await recipients.note_interaction(db, 1) is True
     assert await recipients.note_interaction(db, 1) is False
     fake.closed.clear()
     await queue(db, clock, group, 1, ref="round-2")
+    await dispatch.run_due(clock.now())
+    assert fake.delivered == []
+    clock.set(MONDAY_10_NY + timedelta(days=1, minutes=1))
     await dispatch.run_due(clock.now())
     assert [d.ref for d in fake.delivered] == ["round-2"]
 

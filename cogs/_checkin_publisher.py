@@ -7,13 +7,15 @@ limit counts every embed of a message together). Nothing posted here can ping an
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import discord
 
 from bot.checkins.render import Page, RenderedSummary, round_open_page
 from bot.checkins.store import Round
 from bot.checkins.summary import CheckinSummary
+from bot.moderation import is_moderator
+from bot.posting import CannotPostError
 
 EMBED_COLOUR = discord.Colour(0x5B8DEF)
 NO_PINGS = discord.AllowedMentions.none()
@@ -48,22 +50,37 @@ class DiscordCheckinPublisher:
         self._round_view = round_view
 
     async def _channel(self, channel_id: int) -> discord.abc.Messageable:
-        channel = self._client.get_channel(channel_id)
-        if channel is None:
-            channel = await self._client.fetch_channel(channel_id)
+        # No check against the cached permissions: Discord's answer is the truth, and a
+        # cache that missed the permission coming back would stop recovery for good.
+        try:
+            channel = self._client.get_channel(channel_id)
+            if channel is None:
+                channel = await self._client.fetch_channel(channel_id)
+        except (discord.Forbidden, discord.NotFound) as error:
+            raise _refused(channel_id, error) from None
         if not isinstance(channel, discord.abc.Messageable):
             raise TypeError(f"channel {channel_id} cannot hold messages")
         return channel
 
+    async def _send(
+        self, channel: discord.abc.Messageable, channel_id: int, **kwargs: object
+    ) -> int:
+        try:
+            message = await channel.send(**kwargs)  # type: ignore[call-overload]
+        except (discord.Forbidden, discord.NotFound) as error:
+            raise _refused(channel_id, error) from None
+        return int(message.id)
+
     async def post_round_open(self, checkin: Round) -> int:
         """Post the round's embed with its answer and DM opt-in buttons."""
         channel = await self._channel(checkin.channel_id)
-        message = await channel.send(
+        return await self._send(
+            channel,
+            checkin.channel_id,
             embed=page_embed(round_open_page(checkin)),
             view=self._round_view(checkin),
             allowed_mentions=NO_PINGS,
         )
-        return message.id
 
     async def post_summary(
         self, checkin: Round, summary: CheckinSummary, rendered: RenderedSummary
@@ -75,11 +92,44 @@ class DiscordCheckinPublisher:
             files: list[discord.File] = []
             if index == 0 and rendered.attachment_name and rendered.attachment_text is not None:
                 files.append(text_file(rendered.attachment_name, rendered.attachment_text))
-            message = await channel.send(
-                embed=page_embed(page), files=files, allowed_mentions=NO_PINGS
+            message_id = await self._send(
+                channel,
+                checkin.channel_id,
+                embed=page_embed(page),
+                files=files,
+                allowed_mentions=NO_PINGS,
             )
             if first_id is None:
-                first_id = message.id
+                first_id = message_id
         if first_id is None:  # pragma: no cover - render_summary always yields a first page
             raise ValueError("a summary has at least one page")
         return first_id
+
+    async def moderators_among(
+        self, channel_id: int, moderator_role_id: int | None, user_ids: Sequence[int]
+    ) -> list[int]:
+        """Of `user_ids`, members with Manage Server (or Administrator) or the moderator role.
+
+        Without the privileged members intent the bot caches no members: it asks Discord
+        for each one (a group has 5 to 30 members, and this runs once per lost permission).
+        """
+        channel = self._client.get_channel(channel_id)
+        if not isinstance(channel, discord.abc.GuildChannel):
+            return []
+        guild = channel.guild
+        found = []
+        for user_id in user_ids:
+            member = guild.get_member(user_id)
+            if member is None:
+                try:
+                    member = await guild.fetch_member(user_id)
+                except discord.NotFound:
+                    continue  # left the server
+            roles = [role.id for role in member.roles]
+            if is_moderator(member.guild_permissions.value, roles, moderator_role_id):
+                found.append(user_id)
+        return found
+
+
+def _refused(channel_id: int, error: discord.HTTPException) -> CannotPostError:
+    return CannotPostError(channel_id, f"{error.status}/{error.code}")
