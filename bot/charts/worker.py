@@ -99,7 +99,7 @@ class ChartWorker:
                 self._discard(pool)
                 continue
             # The executor keeps no public list of its processes; it is read, never changed.
-            return sorted(pool._processes)  # noqa: SLF001
+            return sorted(pool._processes)
         raise BrokenProcessPool("the chart worker could not be started")
 
     def _discard(self, pool: ProcessPoolExecutor) -> None:
