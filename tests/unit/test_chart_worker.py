@@ -128,3 +128,17 @@ def test_the_bot_process_never_imports_matplotlib_or_numpy() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_labels_pasted_from_the_cache_match_labels_drawn_afresh() -> None:
+    """The second drawing of a chart pastes every label; it must equal the first pixel for pixel."""
+    from matplotlib.image import imread
+
+    from bot.charts import checkin_history, style
+
+    style.apply()
+    for weeks in (12, 260):
+        points = history(weeks)
+        first = imread(io.BytesIO(checkin_history.render(points).png), format="png")
+        again = imread(io.BytesIO(checkin_history.render(points).png), format="png")
+        assert (first == again).all()
