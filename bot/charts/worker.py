@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,10 @@ class ChartWorker:
         if self._closed:
             raise RuntimeError("the chart worker is closed")
         if self._pool is None:
+            # Imported on first use: the process pool machinery is not needed to start the bot.
+            import multiprocessing  # noqa: PLC0415
+            from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
@@ -82,7 +87,7 @@ class ChartWorker:
             pool = self._executor()
             try:
                 return await asyncio.wrap_future(pool.submit(_render, kind, data))
-            except BrokenProcessPool:
+            except BrokenExecutor:  # the process died (BrokenProcessPool)
                 self._discard(pool)
                 if attempt == 2:
                     raise
@@ -95,12 +100,12 @@ class ChartWorker:
             pool = self._executor()
             try:
                 await asyncio.wrap_future(pool.submit(os.getpid))
-            except BrokenProcessPool:
+            except BrokenExecutor:  # the process died (BrokenProcessPool)
                 self._discard(pool)
                 continue
             # The executor keeps no public list of its processes; it is read, never changed.
             return sorted(pool._processes)
-        raise BrokenProcessPool("the chart worker could not be started")
+        raise BrokenExecutor("the chart worker could not be started")
 
     def _discard(self, pool: ProcessPoolExecutor) -> None:
         if self._pool is pool:
