@@ -3,6 +3,7 @@ replaced when it dies, and the bot's own process never loads matplotlib or numpy
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import io
 import multiprocessing
@@ -13,10 +14,11 @@ import sys
 import textwrap
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
-from bot.charts.worker import ChartWorker, RenderedChart
+from bot.charts.worker import RENDERERS, ChartWorker, RenderedChart
 from bot.checkins.history import CHART_KIND, WeekPoint, week_points
 from bot.checkins.schedule import period_key
 from bot.checkins.store import WeekAggregate
@@ -142,3 +144,25 @@ def test_labels_pasted_from_the_cache_match_labels_drawn_afresh() -> None:
         first = imread(io.BytesIO(checkin_history.render(points).png), format="png")
         again = imread(io.BytesIO(checkin_history.render(points).png), format="png")
         assert (first == again).all()
+
+
+def test_only_the_renderers_import_matplotlib_or_numpy() -> None:
+    """Static twin of the subprocess check: nothing on the bot's import path names them."""
+    root = Path(__file__).resolve().parents[2]
+    renderers = {"style.py", *(f"{m.rsplit('.', 1)[1]}.py" for m in RENDERERS.values())}
+    offenders = []
+    for path in sorted([*(root / "bot").rglob("*.py"), *(root / "cogs").rglob("*.py")]):
+        if path.parent == root / "bot" / "charts" and path.name in renderers:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module]
+                if isinstance(node, ast.ImportFrom) and node.module
+                else []
+            )
+            if any(name.split(".")[0] in ("matplotlib", "numpy") for name in names):
+                offenders.append(str(path.relative_to(root)))
+    assert offenders == []
