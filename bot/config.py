@@ -114,6 +114,12 @@ class DeliveryConfig(_Section):
     max_attempts: int = Field(default=10, ge=1, le=100)
 
 
+class ChartSettings(_Section):
+    """How charts are drawn: in separate worker processes, so the bot never waits on them."""
+
+    workers: int = Field(default=1, ge=1, le=8)
+
+
 class SupportSettings(_Section):
     """Crisis and support resources shown by /privacy and beside surveys."""
 
@@ -143,6 +149,7 @@ class Settings(BaseSettings):
     defaults: GroupDefaults = GroupDefaults()
     scheduler: SchedulerSettings = SchedulerSettings()
     delivery: DeliveryConfig = DeliveryConfig()
+    charts: ChartSettings = ChartSettings()
     support: SupportSettings = SupportSettings()
 
     @classmethod

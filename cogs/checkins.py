@@ -7,7 +7,6 @@ the DMs and the form live in the `_checkin_*` helper modules.
 
 from __future__ import annotations
 
-import asyncio
 import io
 from datetime import datetime
 from typing import Any
@@ -21,7 +20,7 @@ from bot.app import replies
 from bot.app.audience import audience
 from bot.app.client import PeerPulseBot
 from bot.app.dm_transport import OutgoingDm
-from bot.checkins.chart import MAX_WEEKS, MIN_WEEKS, render_history
+from bot.checkins.history import CHART_KIND, MAX_WEEKS, MIN_WEEKS, week_points
 from bot.checkins.render import (
     RenderedSummary,
     discord_time,
@@ -175,11 +174,9 @@ class CheckinCog(commands.Cog, name=COG_NAME):
     ) -> None:
         """An ephemeral PNG: energy median and middle half, caseload, participation."""
         group = await self._moderator_group(interaction)
+        await replies.defer(interaction)  # the query and the drawing may take a while
         counts = await self.service.history(group.id, weeks)
-        if not counts:
-            raise UserError("There is no closed check-in yet, so there is nothing to chart.")
-        await replies.defer(interaction)
-        chart = await asyncio.to_thread(render_history, counts)
+        chart = await self.bot.charts.render(CHART_KIND, week_points(counts))
         image = discord.File(
             io.BytesIO(chart.png), filename=HISTORY_FILE, description=chart.alt_text[:1024]
         )

@@ -19,6 +19,7 @@ from bot.app import interaction_errors, replies
 from bot.app.dm_transport import DiscordDmTransport, DmRenderers
 from bot.app.option_check import CheckedCommandTree
 from bot.app.rest_pacing import pacing_trace
+from bot.charts.worker import ChartWorker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
@@ -66,6 +67,7 @@ class PeerPulseBot(commands.Bot):
         clock: Clock,
         steps: DueSteps,
         ticker: Ticker | None = None,
+        charts: ChartWorker | None = None,
         extensions: Sequence[str] | None = None,
     ) -> None:
         # One pacer paces every bot-initiated REST request under Discord's global 50/s,
@@ -85,6 +87,7 @@ class PeerPulseBot(commands.Bot):
         self.clock = clock
         self.steps = steps
         self._ticker = ticker
+        self.charts = charts if charts is not None else ChartWorker(settings.charts.workers)
         self._extensions = list(extensions) if extensions is not None else cog_extensions()
         self.dm_renderers = DmRenderers()
         self._button_templates: list[re.Pattern[str]] = []
@@ -130,10 +133,13 @@ class PeerPulseBot(commands.Bot):
             await asyncio.sleep(self.settings.discord.reidentify_delay)
 
     async def close(self) -> None:
-        """Stop ticking, then disconnect."""
+        """Stop ticking, disconnect, then stop the chart worker."""
         if self._ticker is not None:
             self._ticker.shutdown()
-        await super().close()
+        try:
+            await super().close()
+        finally:
+            await self.charts.close()
 
     def add_dynamic_items(self, *items: type[discord.ui.DynamicItem[Any]]) -> None:
         """Register persistent buttons and remember their custom_id templates."""

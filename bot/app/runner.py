@@ -10,6 +10,7 @@ import discord
 
 from bot.app.client import PeerPulseBot
 from bot.app.endpoints import apply_endpoints
+from bot.charts.worker import ChartWorker
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
@@ -50,7 +51,11 @@ def build_bot(
         if with_ticker
         else None
     )
-    return PeerPulseBot(settings=settings, db=db, clock=clock, steps=steps, ticker=ticker)
+    # The chart worker process starts on the first chart and stops when the bot closes.
+    charts = ChartWorker(settings.charts.workers)
+    return PeerPulseBot(
+        settings=settings, db=db, clock=clock, steps=steps, ticker=ticker, charts=charts
+    )
 
 
 async def run_bot(settings: Settings, token: str, clock: Clock | None = None) -> None:

@@ -18,7 +18,7 @@ from typing import Literal, Protocol
 from bot import posting
 from bot.checkins import pending, store
 from bot.checkins.answers import VISIBILITIES, Answer, AnswerInput, check_note
-from bot.checkins.chart import validate_weeks
+from bot.checkins.history import validate_weeks
 from bot.checkins.render import RenderedSummary, render_moderator_notes, render_summary
 from bot.checkins.schedule import (
     due_window,

@@ -91,7 +91,8 @@ class DeliveryStatus:
         if any(DMS_CLOSED in by_outcome for by_outcome in self.outcomes.values()):
             return (
                 "Right now no member is marked as having DMs closed: everyone whose DMs were "
-                "closed has used a command since, so peerpulse will try them again (at most once a day)."
+                "closed has used a command since, so peerpulse will try them again "
+                "(at most once a day)."
             )
         return "Right now no member who asked for DMs has them closed."
 

@@ -4,8 +4,8 @@ Builds a temporary database with the real migrations: 10,000 groups and about 1,
 answers; the measured group has five years (260) of weekly rounds of 25 answers. Each
 closed round's counts are filled in as the closing step writes them. Reports
 the p50 of (a) everything a round's summary needs (its answers, last week's round and
-answers, and the computation), (b) the chart data for 260 and 12 weeks, and (c) the warm
-chart render. Run it as:
+answers, and the computation) and (b) the chart data for 260 and 12 weeks (the chart
+render is measured by bench_charts.py). Run it as:
 
     .venv/bin/python tests/benchmarks/bench_checkin_summary.py [--repeat N]
 """
@@ -23,7 +23,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bot.checkins import store
-from bot.checkins.chart import render_history
 from bot.checkins.schedule import period_key
 from bot.checkins.summary import summarize
 from bot.clock import VirtualClock
@@ -165,13 +164,6 @@ async def main(repeat: int) -> None:
                 return await chart_data_260()
 
             weeks_260 = await store.history(db, TARGET_GROUP, 260)
-            weeks_12 = await store.history(db, TARGET_GROUP, 12)
-
-            async def render_260() -> object:
-                return render_history(weeks_260)
-
-            async def render_12() -> object:
-                return render_history(weeks_12)
 
             print(f"database: {GROUPS} groups, {answers} answers (built in {built_s:.1f} s)")  # noqa: T201
             print(f"measured group: {len(weeks_260)} weekly rounds of {MEMBERS} answers")  # noqa: T201
@@ -180,8 +172,6 @@ async def main(repeat: int) -> None:
                 ("chart data, 260 weeks", chart_data_260, repeat),
                 ("chart data, 12 weeks", chart_data_12, repeat),
                 ("summary + chart data (260 weeks)", both, repeat),
-                ("chart render, 260 weeks (warm)", render_260, max(5, repeat // 20)),
-                ("chart render, 12 weeks (warm)", render_12, max(5, repeat // 20)),
             ):
                 print(f"{label:<36} p50 {await p50_ms(action, times):8.2f} ms")  # noqa: T201
         finally:

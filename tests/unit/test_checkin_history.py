@@ -1,16 +1,14 @@
-"""The history chart: PNG bytes off the event loop, suppression, and alt text in words."""
+"""The history chart's data: suppression, dates on the axis, week bounds and alt text in words."""
 
 from __future__ import annotations
 
-import asyncio
+from datetime import date
 
 import pytest
 
-from bot.checkins.chart import alt_text, render_history, validate_weeks, week_points
+from bot.checkins.history import alt_text, validate_weeks, week_points
 from bot.checkins.store import WeekAggregate
 from bot.errors import UserError
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def week(
@@ -38,6 +36,16 @@ def test_points_suppress_small_weeks_and_compute_quartiles() -> None:
     assert points[1].responses == 2
 
 
+def test_points_carry_the_monday_each_week_starts() -> None:
+    points = week_points(WEEKS)
+    assert [p.starts for p in points] == [
+        date(2025, 12, 29),
+        date(2026, 1, 5),
+        date(2026, 1, 12),
+        date(2026, 1, 19),
+    ]
+
+
 def test_alt_text_describes_the_trend() -> None:
     text = alt_text(week_points(WEEKS))
     assert "from 2026-W01 to 2026-W04 (4 weeks)" in text
@@ -46,17 +54,9 @@ def test_alt_text_describes_the_trend() -> None:
     assert "1 week with fewer than 3 responses shows participation only" in text
 
 
-async def test_renders_png_in_worker_threads_concurrently() -> None:
-    charts = await asyncio.gather(*(asyncio.to_thread(render_history, WEEKS) for _ in range(4)))
-    for chart in charts:
-        assert chart.png.startswith(PNG_MAGIC)
-        assert len(chart.png) > 10_000
-    assert len({chart.alt_text for chart in charts}) == 1
-
-
 def test_nothing_to_chart_and_week_bounds() -> None:
     with pytest.raises(UserError, match="no closed check-in yet"):
-        render_history([])
+        week_points([])
     assert validate_weeks(12) == 12
     with pytest.raises(UserError, match="between 2 and 260 weeks"):
         validate_weeks(1)
