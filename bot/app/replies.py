@@ -9,6 +9,9 @@ buttons), and the handler's answer, sent through `respond`, then arrives as the 
 or as the edit of the deferred message. `respond` and the guard share a per-interaction
 lock, so the two can never both acknowledge the same interaction.
 
+`after_answer` runs a step once the handler's answer has gone out (the closed-DMs hint is
+sent that way, as a follow-up after the answer, with no polling).
+
 Buttons whose answer is a modal cannot be deferred (a modal must be the first answer):
 their custom_id prefixes are declared with `opens_modal` and get no guard.
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import discord
@@ -33,6 +37,9 @@ _GUARDED = {
 _modal_openers: set[str] = set()
 _locks: dict[int, asyncio.Lock] = {}
 _guards: set[asyncio.Task[None]] = set()
+_AFTER_ANSWER = "peerpulse_after_answer"  # keys in Interaction.extras
+_ANSWERED = "peerpulse_answered"
+AfterAnswer = Callable[[discord.Interaction[Any]], Coroutine[Any, Any, None]]
 
 
 def opens_modal(*prefixes: str) -> None:
@@ -125,11 +132,44 @@ async def respond(
                 await response.edit_message(content=content, embed=embed, view=view)
             else:
                 await response.send_message(**_message(content, embed, view, file), ephemeral=True)
-            return
-        if edit and response.type is discord.InteractionResponseType.deferred_message_update:
+        elif edit and response.type is discord.InteractionResponseType.deferred_message_update:
             await interaction.edit_original_response(content=content, embed=embed, view=view)
         else:
             await interaction.followup.send(**_message(content, embed, view, file), ephemeral=True)
+    _answered(interaction)
+
+
+def after_answer(interaction: discord.Interaction[Any], step: AfterAnswer) -> None:
+    """Run `step` once, right after `respond` has answered (at once if it already has).
+
+    An interaction answered only with a modal never runs it; it goes with the interaction.
+    """
+    if interaction.extras.get(_ANSWERED):
+        _spawn(step(interaction), interaction)
+    else:
+        interaction.extras.setdefault(_AFTER_ANSWER, []).append(step)
+
+
+def _answered(interaction: discord.Interaction[Any]) -> None:
+    interaction.extras[_ANSWERED] = True
+    for step in interaction.extras.pop(_AFTER_ANSWER, []):
+        _spawn(step(interaction), interaction)
+
+
+def _spawn(step: Coroutine[Any, Any, None], interaction: discord.Interaction[Any]) -> None:
+    task = asyncio.create_task(step, name=f"after-answer-{interaction.id}")
+    _guards.add(task)
+    task.add_done_callback(_guards.discard)
+    task.add_done_callback(lambda done: _log_failure(done, interaction))
+
+
+def _log_failure(task: asyncio.Task[None], interaction: discord.Interaction[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning(
+            "a step after the answer to interaction %s failed",
+            interaction.id,
+            exc_info=task.exception(),
+        )
 
 
 async def defer(interaction: discord.Interaction[Any]) -> None:
