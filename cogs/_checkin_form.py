@@ -188,7 +188,8 @@ class CheckinForm(discord.ui.Modal):
         )
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        """Save (or flag) the answer and confirm."""
+        """Save (or flag) the answer and confirm; the bot no longer holds the form."""
+        self.context.live_forms.discard(self.custom_id)
         await save_and_confirm(self.context, interaction, self.checkin, self.answer())
 
     async def on_timeout(self) -> None:
