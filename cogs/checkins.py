@@ -171,10 +171,10 @@ class CheckinCog(commands.Cog, name=COG_NAME):
     ) -> None:
         """An ephemeral PNG: energy median and middle half, caseload, participation."""
         group = await self._moderator_group(interaction)
+        await replies.defer(interaction)  # up to 260 weeks to read and draw
         counts = await self.service.history(group.id, weeks)
         if not counts:
             raise UserError("There is no closed check-in yet, so there is nothing to chart.")
-        await replies.defer(interaction)
         chart = await asyncio.to_thread(render_history, counts)
         image = discord.File(
             io.BytesIO(chart.png), filename=HISTORY_FILE, description=chart.alt_text[:1024]

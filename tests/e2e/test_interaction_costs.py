@@ -10,6 +10,7 @@ import pytest
 from checkin_steps import TUESDAY_9, advance_to, set_up
 
 import cogs._checkin_form
+from bot.checkins.rounds import CheckinService
 from bot.delivery.recipients import DMS_CLOSED_HINT
 from bot.sandbox import SandboxServer
 from bot.sandbox.chapters.checkins import ANSWER, checkin_posts
@@ -113,3 +114,26 @@ async def test_forms_that_time_out_are_not_kept(
             break
         await asyncio.sleep(0.05)
     assert live_forms(peerpulse) == 0
+
+
+async def test_checkin_history_acknowledges_before_it_queries(
+    server: SandboxServer, group: DemoGroup, peerpulse: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chart's query can be slow: the moderator sees "thinking…" before it starts."""
+    await set_up(server, group)
+    acknowledged_before: list[int] = []
+
+    async def history(self: CheckinService, group_id: int, weeks: int) -> list[object]:
+        acknowledged_before.append(len(server.requests_to("POST", CALLBACK)))
+        return []
+
+    monkeypatch.setattr(CheckinService, "history", history)
+    answered = len(server.requests_to("POST", CALLBACK))
+    result = await server.actor(group.moderator_id).slash(
+        "checkin history", channel_id=group.home_channel_id
+    )
+    assert "nothing to chart" in (await result.final()).text
+    assert acknowledged_before == [answered + 1]
+
+
+CALLBACK = "/interactions/{interaction_id}/{interaction_token}/callback"
