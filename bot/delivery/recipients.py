@@ -73,6 +73,14 @@ async def mark_dms_closed(
     )
 
 
+async def dms_closed(sql: Sql, user_id: int) -> bool:
+    """True while the member's DMs are known to be closed (interactions use `ClosedDms`)."""
+    row = await sql.fetchone(
+        "SELECT 1 FROM dm_recipients WHERE user_id = ? AND dms_closed_at IS NOT NULL", (user_id,)
+    )
+    return row is not None
+
+
 async def note_interaction(sql: Sql, user_id: int) -> bool:
     """The member used the bot: clear a closed-DMs mark; True once, when there was one.
 
