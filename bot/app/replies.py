@@ -136,39 +136,36 @@ async def respond(
             await interaction.edit_original_response(content=content, embed=embed, view=view)
         else:
             await interaction.followup.send(**_message(content, embed, view, file), ephemeral=True)
-    _answered(interaction)
+    await _answered(interaction)
 
 
 def after_answer(interaction: discord.Interaction[Any], step: AfterAnswer) -> None:
     """Run `step` once, right after `respond` has answered (at once if it already has).
 
-    An interaction answered only with a modal never runs it; it goes with the interaction.
+    It runs inside that `respond` call, so it comes before anything else the handler sends
+    (a fixed order), and only then does the handler go on. An interaction answered only
+    with a modal never runs it; it goes with the interaction.
     """
     if interaction.extras.get(_ANSWERED):
-        _spawn(step(interaction), interaction)
+        task = asyncio.create_task(_run(step, interaction), name=f"after-{interaction.id}")
+        _guards.add(task)
+        task.add_done_callback(_guards.discard)
     else:
         interaction.extras.setdefault(_AFTER_ANSWER, []).append(step)
 
 
-def _answered(interaction: discord.Interaction[Any]) -> None:
+async def _answered(interaction: discord.Interaction[Any]) -> None:
     interaction.extras[_ANSWERED] = True
     for step in interaction.extras.pop(_AFTER_ANSWER, []):
-        _spawn(step(interaction), interaction)
+        await _run(step, interaction)
 
 
-def _spawn(step: Coroutine[Any, Any, None], interaction: discord.Interaction[Any]) -> None:
-    task = asyncio.create_task(step, name=f"after-answer-{interaction.id}")
-    _guards.add(task)
-    task.add_done_callback(_guards.discard)
-    task.add_done_callback(lambda done: _log_failure(done, interaction))
-
-
-def _log_failure(task: asyncio.Task[None], interaction: discord.Interaction[Any]) -> None:
-    if not task.cancelled() and task.exception() is not None:
+async def _run(step: AfterAnswer, interaction: discord.Interaction[Any]) -> None:
+    try:
+        await step(interaction)
+    except Exception:  # a hint that fails must not fail the command it follows
         log.warning(
-            "a step after the answer to interaction %s failed",
-            interaction.id,
-            exc_info=task.exception(),
+            "a step after the answer to interaction %s failed", interaction.id, exc_info=True
         )
 
 
