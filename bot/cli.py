@@ -3,34 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-
-import discord
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot import __version__
-from bot.backup import BackupError, backup_database, check_target
-from bot.clock import SystemClock
-from bot.config import (
-    CONFIG_ENV,
-    DEFAULT_CONFIG_FILE,
-    ENV_PREFIX,
-    ConfigError,
-    Settings,
-    choose_config_file,
-    describe,
-    key_sources,
-    load_settings,
-)
-from bot.db import Database
-from bot.logs import configure_logging
-from bot.migrations import MigrationError, migrate, pending_in_file
 
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+# Each command imports what it uses inside its handler, so `peerpulse --help` loads only
+# argparse: discord.py, aiohttp and pydantic cost most of a second (tests/cli/test_light_start.py).
+
+_T = TypeVar("_T")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # The story's default start: a Monday afternoon a week before North America's DST change,
 # so the same run reads the same at any hour it is started.
@@ -166,6 +155,9 @@ def _instant(text: str) -> datetime:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `peerpulse` and `python -m bot`; returns the exit code."""
     args = build_parser().parse_args(argv)
+    from bot.config import ConfigError, load_settings  # noqa: PLC0415 - see the imports
+    from bot.logs import configure_logging  # noqa: PLC0415
+
     try:
         settings = load_settings(args.config)
     except ConfigError as error:
@@ -196,7 +188,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         _err(MISSING_TOKEN_HELP)
         return EXIT_USAGE
     token = settings.discord.token.get_secret_value()
-    return _with_discord_errors(lambda: asyncio.run(run_bot(settings, token)))
+    return _with_discord_errors(lambda: _run_async(run_bot(settings, token)))
 
 
 def _sync(settings: Settings, args: argparse.Namespace) -> int:
@@ -208,7 +200,7 @@ def _sync(settings: Settings, args: argparse.Namespace) -> int:
     token = settings.discord.token.get_secret_value()
 
     def sync() -> None:
-        count = asyncio.run(sync_commands(settings, token, args.guild))
+        count = _run_async(sync_commands(settings, token, args.guild))
         where = f"server {args.guild}" if args.guild else "every server (may take up to an hour)"
         _out(f"synced {count} command(s) to {where}")
 
@@ -216,6 +208,10 @@ def _sync(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _with_discord_errors(action: Callable[[], object]) -> int:
+    import discord  # noqa: PLC0415 - only run and sync talk to Discord
+
+    from bot.migrations import MigrationError  # noqa: PLC0415
+
     try:
         action()
     except discord.LoginFailure:
@@ -233,6 +229,10 @@ def _with_discord_errors(action: Callable[[], object]) -> int:
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.clock import SystemClock  # noqa: PLC0415
+    from bot.db import Database  # noqa: PLC0415
+    from bot.migrations import MigrationError, migrate, pending_in_file  # noqa: PLC0415
+
     path = settings.database.path
     if args.dry_run:
         try:
@@ -253,7 +253,7 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
         return [f"{m.version:04d}_{m.name}" for m in todo]
 
     try:
-        names = asyncio.run(go())
+        names = _run_async(go())
     except MigrationError as error:
         _err(f"peerpulse: {error}")
         return EXIT_FAILED
@@ -269,6 +269,15 @@ def _list_migrations(verb: str, path: Path, names: list[str]) -> int:
 
 
 def _check_config(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.config import (  # noqa: PLC0415
+        CONFIG_ENV,
+        DEFAULT_CONFIG_FILE,
+        ENV_PREFIX,
+        choose_config_file,
+        describe,
+        key_sources,
+    )
+
     path = choose_config_file(args.config, os.environ)
     if path is None:
         _out(
@@ -292,6 +301,9 @@ def _check_config(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.backup import BackupError, backup_database, check_target  # noqa: PLC0415
+    from bot.db import Database  # noqa: PLC0415
+
     target: Path = args.path
     if not settings.database.path.is_file():
         _err(f"peerpulse: there is no database at {settings.database.path} to back up")
@@ -308,7 +320,7 @@ def _backup(settings: Settings, args: argparse.Namespace) -> int:
 
     try:
         check_target(target)
-        asyncio.run(go())
+        _run_async(go())
     except BackupError as error:
         _err(f"peerpulse: backup failed: {error}")
         return EXIT_FAILED
@@ -327,7 +339,7 @@ def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     log_file = out / SANDBOX_LOG
     _log_to_file(log_file, settings.logging.level)
-    transcript = asyncio.run(
+    transcript = _run_async(
         run_sandbox(out, VirtualClock(args.start), lambda line: _out(f"sandbox: {line}"))
     )
     _out(f"done. Open the transcript: {transcript.resolve()}")
@@ -350,6 +362,12 @@ def _log_to_file(path: Path, level: str) -> None:
         if level != "DEBUG":
             console.setLevel(logging.ERROR)
     root.addHandler(handler)
+
+
+def _run_async(coroutine: Coroutine[Any, Any, _T]) -> _T:
+    import asyncio  # noqa: PLC0415 - see the imports
+
+    return asyncio.run(coroutine)
 
 
 def _out(line: str) -> None:

@@ -12,8 +12,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
 from bot.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -61,6 +59,9 @@ class Ticker:
     ) -> None:
         self._steps = steps
         self._clock = clock
+        # Imported here: only `peerpulse run` ticks on real time (not sync, tests, the sandbox).
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler  # noqa: PLC0415
+
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self._tick_seconds = tick_seconds
         # APScheduler's default grace (1 s) silently drops late jobs under load; a tick that is

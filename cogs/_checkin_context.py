@@ -17,10 +17,38 @@ from bot.checkins.store import Round
 from bot.errors import UserError
 
 COG_NAME = "Checkins"
+MAX_LIVE_FORMS = 10_000  # far above the forms open at once; only a leak would reach it
 NOT_A_MEMBER = (
     "This check-in belongs to a group you're not part of, so you can't answer it. "
     "Ask the group's moderators if that seems wrong."
 )
+
+
+class LiveForms:
+    """custom_ids of the forms this bot holds open, oldest first, at most `limit` of them.
+
+    Dropping the oldest is harmless: its submit is then saved from the raw components.
+    """
+
+    def __init__(self, limit: int = MAX_LIVE_FORMS) -> None:
+        self._ids: dict[str, None] = {}
+        self._limit = limit
+
+    def add(self, custom_id: str) -> None:
+        """A form was opened."""
+        self._ids[custom_id] = None
+        while len(self._ids) > self._limit:
+            del self._ids[next(iter(self._ids))]
+
+    def discard(self, custom_id: str) -> None:
+        """The form was submitted or timed out."""
+        self._ids.pop(custom_id, None)
+
+    def __contains__(self, custom_id: object) -> bool:
+        return custom_id in self._ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
 
 
 @dataclass(frozen=True)
@@ -29,9 +57,9 @@ class CheckinContext:
 
     bot: PeerPulseBot
     service: CheckinService
-    # custom_ids of forms this bot still holds; a submit of any other check-in form (sent
-    # before a restart, or after it timed out) is saved from its raw components instead.
-    live_forms: set[str] = field(default_factory=set)
+    # Forms this bot still holds; a submit of any other check-in form (sent before a
+    # restart, or after it timed out) is saved from its raw components instead.
+    live_forms: LiveForms = field(default_factory=LiveForms)
 
 
 def context_of(interaction: discord.Interaction[Any]) -> CheckinContext:

@@ -188,8 +188,13 @@ class CheckinForm(discord.ui.Modal):
         )
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
-        """Save (or flag) the answer and confirm."""
-        await save_and_confirm(self.context, interaction, self.checkin, self.answer())
+        """Save (or flag) the answer and confirm; the bot no longer holds the form."""
+        try:
+            await save_and_confirm(self.context, interaction, self.checkin, self.answer())
+        finally:
+            # Only now: until this submit is handled, the orphaned-forms listener must not
+            # take it for a form the bot no longer holds.
+            self.context.live_forms.discard(self.custom_id)
 
     async def on_timeout(self) -> None:
         """From now on a late submit is saved by `save_orphaned_form`."""

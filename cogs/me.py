@@ -6,12 +6,12 @@ with the bot it applies to the member's group when they have settings in exactly
 group's server. Export and forget cover every group, so they work anywhere.
 
 The cog also shows the closed-DMs hint: after the bot found a member's DMs closed,
-their next interaction gets `DMS_CLOSED_HINT` as an ephemeral follow-up, once.
+their next interaction gets `DMS_CLOSED_HINT` as an ephemeral follow-up after its answer,
+once (the bot's in-memory `ClosedDms` says who, without a query).
 """
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import logging
@@ -27,7 +27,7 @@ from bot.app.audience import audience
 from bot.app.client import PeerPulseBot
 from bot.app.dm_transport import OutgoingDm
 from bot.delivery.outbox import OutboxItem
-from bot.delivery.recipients import DMS_CLOSED_HINT, dms_closed, note_interaction
+from bot.delivery.recipients import DMS_CLOSED_HINT
 from bot.errors import UserError
 from bot.groups import Group, group_by_id
 from bot.members.away import format_date, parse_date
@@ -57,18 +57,11 @@ DM_CHOICES = [app_commands.Choice(name=label, value=kind) for kind, label in DM_
 NOT_IN_DMS = (
     "Use /me in a channel of your group's server: I can't tell from here which group you mean."
 )
-# The hint follows the command's own answer: only where a follow-up adds a new message.
-_HINT_AFTER = {
-    discord.InteractionResponseType.channel_message,
-    discord.InteractionResponseType.message_update,
-    discord.InteractionResponseType.deferred_message_update,
-}
 _HINT_ON = {
     discord.InteractionType.application_command,
     discord.InteractionType.component,
     discord.InteractionType.modal_submit,
 }
-RESPONSE_WAIT_SECONDS = 3.5  # Discord wants the first answer within 3 s
 
 
 def _on(setting: str) -> bool:
@@ -256,22 +249,15 @@ class MeCog(commands.Cog):
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction) -> None:
-        """After the answer to a member whose DMs were found closed, tell them once."""
-        if interaction.type not in _HINT_ON:
-            return
-        user_id = interaction.user.id
-        if not await dms_closed(self.bot.db, user_id):
-            return
-        try:
-            async with asyncio.timeout(RESPONSE_WAIT_SECONDS):
-                # discord.py records the answer without an event to wait on.
-                while not interaction.response.is_done():  # noqa: ASYNC110
-                    await asyncio.sleep(0.02)
-        except TimeoutError:
-            return
-        if interaction.response.type not in _HINT_AFTER:
-            return  # a modal or "thinking…": the hint waits for their next interaction
-        if await note_interaction(self.bot.db, user_id):
+        """After the answer to a member whose DMs were found closed, tell them once.
+
+        The check is a set lookup (no query); the hint follows the command's own answer.
+        """
+        if interaction.type in _HINT_ON and interaction.user.id in self.bot.closed_dms:
+            replies.after_answer(interaction, self._closed_dms_hint)
+
+    async def _closed_dms_hint(self, interaction: discord.Interaction) -> None:
+        if await self.bot.closed_dms.clear(self.bot.db, interaction.user.id):
             try:
                 await interaction.followup.send(DMS_CLOSED_HINT, ephemeral=True)
             except discord.HTTPException:

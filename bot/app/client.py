@@ -26,6 +26,7 @@ from bot.db import Database
 from bot.delivery.dispatcher import DeliverySettings, Dispatcher
 from bot.delivery.outbox import purge_finished
 from bot.delivery.pacing import AdaptivePacer, steady_limiter
+from bot.delivery.recipients import ClosedDms
 from bot.errors import UserError
 from bot.members.retention import purge_expired_text
 from bot.scheduling import DueSteps, Ticker
@@ -93,7 +94,9 @@ class PeerPulseBot(commands.Bot):
         self._button_templates: list[re.Pattern[str]] = []
         delivery = settings.delivery
         self.pacer = pacer
-        transport = DiscordDmTransport(self, self.dm_renderers)
+        # Members whose DMs were found closed: checked on every interaction, without a query.
+        self.closed_dms = ClosedDms()
+        transport = DiscordDmTransport(self, self.dm_renderers, self.closed_dms)
         self.dispatcher = Dispatcher(
             db,
             transport,
@@ -110,6 +113,7 @@ class PeerPulseBot(commands.Bot):
     async def setup_hook(self) -> None:
         """Load the cogs, register the due steps, recover deliveries, start the ticker."""
         self.tree.error(self._on_app_command_error)
+        await self.closed_dms.load(self.db)
         for extension in self._extensions:
             await self.load_extension(extension)
         # Capabilities register their steps as their cogs load; delivery runs after them so

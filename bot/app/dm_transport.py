@@ -24,6 +24,7 @@ from bot.delivery.errors import (
     TransientDeliveryError,
 )
 from bot.delivery.outbox import OutboxItem
+from bot.delivery.recipients import ClosedDms
 
 CANNOT_DM_USER = 50007
 UNKNOWN_CHANNEL = 10003
@@ -63,16 +64,25 @@ class DmRenderers:
 class DiscordDmTransport:
     """`DmTransport` and `MemberAccess` (of `bot.delivery.dispatcher`) over a discord.py client."""
 
-    def __init__(self, client: discord.Client, renderers: DmRenderers) -> None:
+    def __init__(
+        self, client: discord.Client, renderers: DmRenderers, closed: ClosedDms | None = None
+    ) -> None:
         self._client = client
         self._renderers = renderers
+        self._closed = closed
+
+    def _failed(self, user_id: int, error: BaseException) -> DeliveryError:
+        mapped = delivery_error(error)
+        if isinstance(mapped, DmsClosedError) and self._closed is not None:
+            self._closed.mark(user_id)  # the dispatcher records it in the database
+        return mapped
 
     async def open_dm(self, user_id: int) -> int:
         """Open (or find) the DM channel with a user; one REST request."""
         try:
             data = await self._client.http.start_private_message(user_id)
         except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as error:
-            raise delivery_error(error) from error
+            raise self._failed(user_id, error) from error
         return int(data["id"])
 
     async def can_reach(self, guild_id: int, channel_id: int | None, user_id: int) -> bool:
@@ -120,7 +130,7 @@ class DiscordDmTransport:
             with params:
                 data = await self._client.http.send_message(channel_id, params=params)
         except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as error:
-            raise delivery_error(error) from error
+            raise self._failed(item.user_id, error) from error
         return int(data["id"])
 
 

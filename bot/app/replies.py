@@ -9,6 +9,9 @@ buttons), and the handler's answer, sent through `respond`, then arrives as the 
 or as the edit of the deferred message. `respond` and the guard share a per-interaction
 lock, so the two can never both acknowledge the same interaction.
 
+`after_answer` runs a step once the handler's answer has gone out (the closed-DMs hint is
+sent that way, as a follow-up after the answer, with no polling).
+
 Buttons whose answer is a modal cannot be deferred (a modal must be the first answer):
 their custom_id prefixes are declared with `opens_modal` and get no guard.
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import discord
@@ -33,6 +37,9 @@ _GUARDED = {
 _modal_openers: set[str] = set()
 _locks: dict[int, asyncio.Lock] = {}
 _guards: set[asyncio.Task[None]] = set()
+_AFTER_ANSWER = "peerpulse_after_answer"  # keys in Interaction.extras
+_ANSWERED = "peerpulse_answered"
+AfterAnswer = Callable[[discord.Interaction[Any]], Coroutine[Any, Any, None]]
 
 
 def opens_modal(*prefixes: str) -> None:
@@ -125,11 +132,41 @@ async def respond(
                 await response.edit_message(content=content, embed=embed, view=view)
             else:
                 await response.send_message(**_message(content, embed, view, file), ephemeral=True)
-            return
-        if edit and response.type is discord.InteractionResponseType.deferred_message_update:
+        elif edit and response.type is discord.InteractionResponseType.deferred_message_update:
             await interaction.edit_original_response(content=content, embed=embed, view=view)
         else:
             await interaction.followup.send(**_message(content, embed, view, file), ephemeral=True)
+    await _answered(interaction)
+
+
+def after_answer(interaction: discord.Interaction[Any], step: AfterAnswer) -> None:
+    """Run `step` once, right after `respond` has answered (at once if it already has).
+
+    It runs inside that `respond` call, so it comes before anything else the handler sends
+    (a fixed order), and only then does the handler go on. An interaction answered only
+    with a modal never runs it; it goes with the interaction.
+    """
+    if interaction.extras.get(_ANSWERED):
+        task = asyncio.create_task(_run(step, interaction), name=f"after-{interaction.id}")
+        _guards.add(task)
+        task.add_done_callback(_guards.discard)
+    else:
+        interaction.extras.setdefault(_AFTER_ANSWER, []).append(step)
+
+
+async def _answered(interaction: discord.Interaction[Any]) -> None:
+    interaction.extras[_ANSWERED] = True
+    for step in interaction.extras.pop(_AFTER_ANSWER, []):
+        await _run(step, interaction)
+
+
+async def _run(step: AfterAnswer, interaction: discord.Interaction[Any]) -> None:
+    try:
+        await step(interaction)
+    except Exception:  # a hint that fails must not fail the command it follows
+        log.warning(
+            "a step after the answer to interaction %s failed", interaction.id, exc_info=True
+        )
 
 
 async def defer(interaction: discord.Interaction[Any]) -> None:

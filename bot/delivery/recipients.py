@@ -87,7 +87,7 @@ async def mark_dms_closed(
 
 
 async def dms_closed(sql: Sql, user_id: int) -> bool:
-    """True while the member's DMs are known to be closed."""
+    """True while the member's DMs are known to be closed (interactions use `ClosedDms`)."""
     row = await sql.fetchone(
         "SELECT 1 FROM dm_recipients WHERE user_id = ? AND dms_closed_at IS NOT NULL", (user_id,)
     )
@@ -107,3 +107,39 @@ async def note_interaction(sql: Sql, user_id: int) -> bool:
         (user_id,),
     )
     return bool(rows)
+
+
+class ClosedDms:
+    """Who may have closed DMs, held in memory so an interaction costs no query.
+
+    Loaded at start from `dm_recipients`, marked where Discord answers 50007, and
+    cleared when the member interacts. It may hold a member the database no longer marks
+    (a dispatcher retry reopened them): clearing then costs one UPDATE and shows no hint.
+    """
+
+    def __init__(self) -> None:
+        self._users: set[int] = set()
+
+    async def load(self, sql: Sql) -> None:
+        """Replace the set with the members the database marks as closed."""
+        rows = await sql.fetchall(
+            "SELECT user_id FROM dm_recipients WHERE dms_closed_at IS NOT NULL"
+        )
+        self._users = {int(row["user_id"]) for row in rows}
+
+    def mark(self, user_id: int) -> None:
+        """Discord refused a DM to this member: their next interaction may show the hint."""
+        self._users.add(user_id)
+
+    def __contains__(self, user_id: object) -> bool:
+        return user_id in self._users
+
+    def __len__(self) -> int:
+        return len(self._users)
+
+    async def clear(self, sql: Sql, user_id: int) -> bool:
+        """The member interacted: clear the mark; True once, when the database had one."""
+        if user_id not in self._users:
+            return False
+        self._users.discard(user_id)
+        return await note_interaction(sql, user_id)

@@ -75,12 +75,13 @@ class InteractionRoutes:
         cb = "/interactions/{interaction_id}/{interaction_token}/callback"
         hook = "/webhooks/{webhook_id}/{webhook_token}"
         msg = "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}"
+        # Interaction endpoints, follow-ups included, are not bound to the global limit.
         return [
             RouteSpec("POST", cb, self.callback, auth="token", exempt_global=True),
-            RouteSpec("POST", hook, self.execute, auth="token"),
-            RouteSpec("GET", msg, self.get_message, auth="token"),
-            RouteSpec("PATCH", msg, self.edit_message, auth="token"),
-            RouteSpec("DELETE", msg, self.delete_message, auth="token"),
+            RouteSpec("POST", hook, self.execute, auth="token", exempt_global=True),
+            RouteSpec("GET", msg, self.get_message, auth="token", exempt_global=True),
+            RouteSpec("PATCH", msg, self.edit_message, auth="token", exempt_global=True),
+            RouteSpec("DELETE", msg, self.delete_message, auth="token", exempt_global=True),
         ]
 
     # --- the initial response -----------------------------------------------

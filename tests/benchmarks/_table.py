@@ -4,30 +4,33 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class Row:
-    """One measured figure beside its goal (the note says whether it is met, and its baseline)."""
+    """A figure, its unit, its goal ("" when only reported) and a note (met / not met, baseline)."""
 
     name: str
     value: float
     unit: str
-    goal: str
+    goal: str = ""
     note: str = ""
 
 
 def machine() -> str:
     """A one-line description of the machine the figures come from."""
-    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"{platform.python_implementation()} {platform.python_version()}"
+    )
 
 
 def print_table(rows: Iterable[Row], title: str = "") -> None:
-    """The rows as a Markdown table (paste-able into docs/performance.md)."""
-    if title:
-        print(f"{title} ({machine()})\n")  # noqa: T201
-    print("| figure | value | goal | note |\n| --- | ---: | --- | --- |")  # noqa: T201
-    for row in rows:
-        print(f"| {row.name} | {row.value:.4g} {row.unit} | {row.goal} | {row.note} |")  # noqa: T201
+    """The rows as a Markdown table (paste-able into docs/performance.md), the machine above."""
+    lines = [f"{title} ({machine()})" if title else f"machine: {machine()}", ""]
+    lines += ["| figure | value | goal | note |", "| --- | ---: | --- | --- |"]
+    lines += [f"| {r.name} | {r.value:.4g} {r.unit} | {r.goal} | {r.note} |" for r in rows]
+    sys.stdout.write("\n".join(lines) + "\n")

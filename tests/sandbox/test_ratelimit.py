@@ -470,3 +470,13 @@ async def test_discord_py_raises_without_via_header(serve: Serve) -> None:
     assert len(errors) == 1
     assert isinstance(errors[0], discord.HTTPException)
     assert errors[0].status == 429
+
+
+def test_interaction_endpoints_are_not_bound_to_the_global_limit() -> None:
+    """Discord exempts interaction endpoints, follow-up webhooks included, from the global
+    limit; a sandbox that counted them would reject follow-ups Discord accepts."""
+    from bot.sandbox.callbacks import InteractionRoutes
+
+    routes = InteractionRoutes.routes(object.__new__(InteractionRoutes))
+    assert {r.key for r in routes if not r.exempt_global} == set()
+    assert any(r.template.startswith("/webhooks/") for r in routes)
