@@ -13,6 +13,7 @@ import pytest
 from bot.checkins.summary import MIN_RESPONSES
 from bot.clock import SystemClock, VirtualClock
 from bot.config import GroupDefaults
+from bot.delivery.outbox import FINISHED_ROWS_KEPT
 from bot.errors import UserError
 from bot.groups import Group
 from bot.moderation import ADMINISTRATOR, MANAGE_GUILD, is_moderator, refusal
@@ -99,13 +100,16 @@ def test_privacy_statement_numbers_come_from_the_settings(retention: int, k: int
     """Every number /privacy states is a setting or a constant the code really uses."""
     sections = privacy_statement(make_group(retention, k), "support", capability_sections())
     text = "\n".join(f"{s.title}\n{s.body}" for s in sections)
-    assert set(re.findall(r"[0-9]+", text)) == {str(MIN_RESPONSES), str(retention)}
+    kept = str(FINISHED_ROWS_KEPT.days)
+    assert set(re.findall(r"[0-9]+", text)) == {str(MIN_RESPONSES), str(retention), kept}
+    assert f"deleted {kept} days after it was sent or skipped" in text
     assert f"fewer than {MIN_RESPONSES} answers" in text
     assert f"{retention} days (this group's setting)" in text
     # Only the anonymous pulse may promise that members see what moderators see.
     assert "exactly what moderators see" not in text
     outside = privacy_statement(None, "support", capability_sections())
-    assert set(re.findall(r"[0-9]+", "".join(s.body for s in outside))) == {str(MIN_RESPONSES)}
+    outside_numbers = set(re.findall(r"[0-9]+", "".join(s.body for s in outside)))
+    assert outside_numbers == {str(MIN_RESPONSES), kept}
 
 
 def test_readme_privacy_numbers_come_from_the_settings() -> None:
