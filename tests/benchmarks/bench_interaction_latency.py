@@ -122,9 +122,9 @@ async def one_run(n: int, warmup: int) -> dict[str, dict[str, list[float]]]:
     return samples
 
 
-async def rows(runs: int = 3, n: int = 300, warmup: int = 30) -> list[Row]:
+async def rows(runs: int = 3, rounds: int = 300, warmup: int = 30) -> list[Row]:
     """The latency figures: each the median of `runs` runs; ratios within each run."""
-    results = [await one_run(n, warmup) for _ in range(runs)]
+    results = [await one_run(rounds, warmup) for _ in range(runs)]
     out: list[Row] = []
     for action in ACTIONS:
         figure: dict[str, float] = {}
