@@ -61,9 +61,8 @@ def main() -> int:
     parser.add_argument("only", nargs="*", help="run only modules whose name contains these")
     args = parser.parse_args()
     print_table(collect(args.quick, args.only), "peerpulse benchmarks")
-    sys.stdout.write(
-        f"\ncommand: python tests/benchmarks/run_all.py{' --quick' if args.quick else ''}; {machine()}\n"
-    )
+    quick = " --quick" if args.quick else ""
+    sys.stdout.write(f"\ncommand: python tests/benchmarks/run_all.py{quick}; {machine()}\n")
     return 0
 
 
