@@ -40,10 +40,11 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-async def one_run(sizes: tuple[int, ...]) -> dict[int, list[float]]:
-    """Latencies (s) of every interaction of each burst."""
+async def one_run(sizes: tuple[int, ...]) -> tuple[dict[int, list[float]], dict[int, float]]:
+    """Latencies (s) of every interaction of each burst, and how long creating them took."""
     clock = VirtualClock(MONDAY_9)
     out: dict[int, list[float]] = {}
+    spread: dict[int, float] = {}
     with tempfile.TemporaryDirectory() as folder:
         async with TwoBotServer(clock=clock.now) as server:
             members = [DemoMember(f"M{i:02d}", "UTC") for i in range(30)]
@@ -78,18 +79,21 @@ async def one_run(sizes: tuple[int, ...]) -> dict[int, list[float]]:
                         else:
                             result = await actor.click(post, label=ANSWER, wait=False)
                         dispatched.append((at, result))
+                    spread[size] = time.perf_counter() - dispatched[0][0]
                     await asyncio.gather(*(r.answered(30) for _, r in dispatched))
                     out[size] = [CALLBACK_AT[r.interaction.id] - at for at, r in dispatched]
             finally:
                 await running.stop()
-    return out
+    return out, spread
 
 
 async def rows(runs: int = 3) -> list[Row]:
     """Worst and p99 of each burst size, medians of `runs` runs."""
-    results = [await one_run(SIZES) for _ in range(runs)]
+    measured = [await one_run(SIZES) for _ in range(runs)]
+    results = [m[0] for m in measured]
     out: list[Row] = []
     for size in SIZES:
+        creating = statistics.median(m[1][size] for m in measured)
         worst = statistics.median(max(r[size]) for r in results)
         p99 = statistics.median(percentile(r[size], 0.99) for r in results)
         p50 = statistics.median(percentile(r[size], 0.5) for r in results)
@@ -99,7 +103,8 @@ async def rows(runs: int = 3) -> list[Row]:
                 worst * 1000,
                 "ms",
                 f"<= {GOAL_S * 1000:.0f} ms",
-                f"{'met' if worst <= GOAL_S else 'NOT met'}; p50 {p50 * 1000:.0f} ms",
+                f"{'met' if worst <= GOAL_S else 'NOT met'}; p50 {p50 * 1000:.0f} ms; the "
+                f"sandbox (same process) took {creating * 1000:.0f} ms to create them",
             )
         )
         out.append(Row(f"burst of {size}: p99", p99 * 1000, "ms", "report", ""))
