@@ -84,6 +84,14 @@ class BareBot(discord.Client):
             embeds = [discord.Embed.from_dict(e) for e in payloads.privacy_embeds]
             await interaction.response.send_message(embeds=embeds, ephemeral=True)
 
+        me = app_commands.Group(name="me", description="Your settings")
+
+        @me.command(name="show", description="Your settings")
+        async def show(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message(payloads.saved, ephemeral=True)
+
+        self.tree.add_command(me)
+
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         custom_id = (interaction.data or {}).get("custom_id")
         if interaction.type is discord.InteractionType.component and custom_id == "bare:answer":
