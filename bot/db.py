@@ -50,6 +50,26 @@ async def _busy_as_error() -> AsyncIterator[None]:
 
 log = logging.getLogger(__name__)
 
+
+# Each statement is one trip to the connection's thread through aiosqlite's public
+# `execute_fetchall` / `execute_insert` (`async with conn.execute(...) as cursor` takes
+# three: execute, fetch, close). On a busy machine every trip waits for a thread switch,
+# and every interaction runs a few statements.
+async def _one(conn: aiosqlite.Connection, sql: str, params: Params) -> aiosqlite.Row | None:
+    rows = await conn.execute_fetchall(sql, params)
+    return next(iter(rows), None)
+
+
+async def _all(conn: aiosqlite.Connection, sql: str, params: Params) -> list[aiosqlite.Row]:
+    return list(await conn.execute_fetchall(sql, params))
+
+
+async def _run(conn: aiosqlite.Connection, sql: str, params: Params) -> int:
+    """Run a statement; the connection's last inserted row id (0 when none)."""
+    row = await conn.execute_insert(sql, params)
+    return int(row[0]) if row is not None and row[0] is not None else 0
+
+
 OWNER_ONLY = 0o600
 # SQLite gives these files the database file's own mode when it creates them.
 _COMPANIONS = ("-wal", "-shm", "-journal")
@@ -156,19 +176,19 @@ class Database:
     async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
         """Run a query and return its first row, or None (a SELECT reads committed data)."""
         lock, conn = self._route(sql)
-        async with _busy_as_error(), lock, conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        async with _busy_as_error(), lock:
+            return await _one(conn, sql, params)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
         """Run a query and return every row (a SELECT reads committed data)."""
         lock, conn = self._route(sql)
-        async with _busy_as_error(), lock, conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        async with _busy_as_error(), lock:
+            return await _all(conn, sql, params)
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement in its own transaction; return the last row id."""
-        async with _busy_as_error(), self._lock, self._conn.execute(sql, params) as cursor:
-            return cursor.lastrowid or 0
+        async with _busy_as_error(), self._lock:
+            return await _run(self._conn, sql, params)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
@@ -197,8 +217,7 @@ class Transaction:
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; return the last row id."""
-        async with self._conn.execute(sql, params) as cursor:
-            return cursor.lastrowid or 0
+        return await _run(self._conn, sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         """Run one statement for each parameter set."""
@@ -206,10 +225,8 @@ class Transaction:
 
     async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
         """Run a query and return its first row, or None."""
-        async with self._conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        return await _one(self._conn, sql, params)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
         """Run a query and return every row."""
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return await _all(self._conn, sql, params)

@@ -75,3 +75,38 @@ async def test_writes_that_return_rows_still_write(tmp_path: Path) -> None:
     assert len(deleted) == 1
     assert [r["v"] for r in await db.fetchall("  select v from t")] == ["new"]
     await db.close()
+
+
+async def test_each_statement_is_one_trip_to_the_connection_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every interaction runs a few statements; each thread hop costs a switch under load."""
+    import aiosqlite
+
+    db = await open_with_table(tmp_path / "x.db", busy_timeout_ms=3000)
+    trips = 0
+    queue = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: object, *args: object) -> object:
+        nonlocal trips
+        trips += 1
+        return await queue(self, fn, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    try:
+        row = await db.fetchone("SELECT v FROM t WHERE id = ?", (1,))
+        assert row is not None
+        assert row["v"] == "before"
+        assert trips == 1
+        assert [r["v"] for r in await db.fetchall("SELECT v FROM t")] == ["before"]
+        assert trips == 2
+        assert await db.execute("INSERT INTO t (v) VALUES ('x')") == 2
+        assert trips == 3
+        async with db.transaction() as tx:
+            assert await tx.execute("INSERT INTO t (v) VALUES ('y')") == 3
+            assert (await tx.fetchone("SELECT COUNT(*) AS n FROM t"))["n"] == 3  # type: ignore[index]
+            assert len(await tx.fetchall("SELECT v FROM t")) == 3
+        assert trips == 3 + 5  # BEGIN, three statements, COMMIT
+    finally:
+        monkeypatch.undo()
+        await db.close()
