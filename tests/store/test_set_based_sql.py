@@ -1,0 +1,110 @@
+"""Due steps run a fixed number of statements however many groups or members there are."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from bot.checkins import store
+from bot.checkins.answers import AnswerInput
+from bot.checkins.schedule import CheckinSchedule, window_for_week
+from bot.clock import VirtualClock
+from bot.config import GroupDefaults
+from bot.db import Database
+from bot.delivery import outbox
+from bot.groups import ensure_group
+from bot.members.retention import purge_expired_text
+from tests.store.statements import counting
+
+WEEKLY = CheckinSchedule("UTC", 0, time(9, 0), 48)
+OPENS = datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+
+def form(note: str | None) -> AnswerInput:
+    return AnswerInput(3, "heavy", "mostly", False, False, note, "group")
+
+
+async def groups_with_notes(db: Database, clock: VirtualClock, count: int) -> list[int]:
+    """`count` groups, alternately keeping text 30 and 90 days, each with one note of 60 days
+    ago, one of 100 days ago and an answer without a note."""
+    group_ids = []
+    for index in range(count):
+        days = 30 if index % 2 == 0 else 90
+        group = await ensure_group(
+            db, clock, 1000 + index, 2000 + index, GroupDefaults(retention_days=days)
+        )
+        checkin = await store.insert_round(
+            db, group.id, 2000 + index, window_for_week(WEEKLY, 2026, 10)
+        )
+        assert checkin is not None
+        await store.save_answer(db, checkin.id, 1, form("sixty"), OPENS + timedelta(hours=1))
+        await store.save_answer(db, checkin.id, 2, form("hundred"), OPENS + timedelta(hours=1))
+        await store.save_answer(db, checkin.id, 3, form(None), OPENS + timedelta(hours=1))
+        group_ids.append(group.id)
+    # Back-date the notes (answers are only accepted while the round is open).
+    await db.execute(
+        "UPDATE checkin_answers SET note_created_at = CASE user_id WHEN 1 THEN ? ELSE ? END "
+        "WHERE note IS NOT NULL",
+        (store.timestamp(OPENS - timedelta(days=60)), store.timestamp(OPENS - timedelta(days=100))),
+    )
+    return group_ids
+
+
+async def retention_step(db: Database, now: datetime) -> tuple[int, list[str]]:
+    """The retention step as the bot registers it; what it purged and the statements run."""
+    async with counting(db) as statements:
+        purged = await purge_expired_text(db, now) + await outbox.purge_finished(db, now)
+    return purged, statements
+
+
+async def test_retention_purges_every_group_in_one_statement(
+    db: Database, clock: VirtualClock
+) -> None:
+    counts = []
+    for size in (3, 50):
+        await db.execute("DELETE FROM groups")
+        await groups_with_notes(db, clock, size)
+        purged, statements = await retention_step(db, OPENS)
+        short_kept = (size + 1) // 2
+        # 30-day groups lose both notes, 90-day groups only the 100-day-old one.
+        assert purged == 2 * short_kept + (size - short_kept)
+        rows = await db.fetchall(
+            "SELECT g.retention_days AS days, a.user_id, a.note FROM checkin_answers a "
+            "JOIN groups g ON g.id = a.group_id WHERE a.note IS NOT NULL"
+        )
+        assert {(row["days"], row["user_id"], row["note"]) for row in rows} == {(90, 1, "sixty")}
+        assert len(rows) == size - short_kept
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
+
+
+async def test_retention_cutoff_is_exact_to_the_microsecond(
+    db: Database, clock: VirtualClock
+) -> None:
+    [group_id] = await groups_with_notes(db, clock, 1)  # keeps text 30 days
+    written = OPENS - timedelta(days=60)
+    assert await purge_expired_text(db, written + timedelta(days=30)) == 1  # the 100-day-old
+    assert await purge_expired_text(db, written + timedelta(days=30)) == 0
+    assert await purge_expired_text(db, written + timedelta(days=30, microseconds=1)) == 1
+    row = await db.fetchone(
+        "SELECT COUNT(*) AS n FROM checkin_answers WHERE group_id = ? AND note IS NOT NULL",
+        (group_id,),
+    )
+    assert row is not None
+    assert row["n"] == 0
+
+
+async def test_retention_with_nothing_to_purge_is_an_index_range_check(db: Database) -> None:
+    async with db.raw() as connection:
+        for sql in (
+            "SELECT 1 FROM checkin_answers WHERE note IS NOT NULL AND note_created_at < "
+            "(SELECT MIN(retention_days) FROM groups)",
+            "SELECT 1 FROM outbox WHERE finished_at < ? "
+            "AND +status IN ('sent', 'dropped', 'failed')",
+        ):
+            plan = " ".join(
+                str(row[3])
+                for row in await connection.execute_fetchall(
+                    f"EXPLAIN QUERY PLAN {sql}", ("x",) if "?" in sql else ()
+                )
+            )
+            assert "SCAN" not in plan, plan
