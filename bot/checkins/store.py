@@ -497,10 +497,17 @@ async def response_count(sql: Sql, round_id: int) -> int:
     return int(row[0]) if row is not None else 0
 
 
-async def answered_user_ids(sql: Sql, round_id: int) -> set[int]:
-    """Who answered a round; used only in memory, to leave them out of the reminder."""
-    rows = await sql.fetchall("SELECT user_id FROM checkin_answers WHERE round_id = ?", (round_id,))
-    return {row["user_id"] for row in rows}
+async def reminder_recipients(sql: Sql, checkin: Round) -> list[int]:
+    """Who gets the round's one reminder, ascending: opted in to check-in DMs, reminders on,
+    not answered yet. One statement, however many members; the set lives only in memory."""
+    rows = await sql.fetchall(
+        "SELECT p.user_id FROM member_preferences p "
+        "WHERE p.group_id = ? AND p.dm_checkins = 1 AND p.reminders = 1 "
+        "AND NOT EXISTS (SELECT 1 FROM checkin_answers a "
+        "WHERE a.round_id = ? AND a.user_id = p.user_id) ORDER BY p.user_id",
+        (checkin.group_id, checkin.id),
+    )
+    return [int(row["user_id"]) for row in rows]
 
 
 # --- history ---------------------------------------------------------------------------

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 
 from bot.checkins import store
 from bot.checkins.answers import AnswerInput
+from bot.checkins.render import RenderedSummary
+from bot.checkins.rounds import REMINDER_KIND, CheckinService
 from bot.checkins.schedule import CheckinSchedule, window_for_week
+from bot.checkins.summary import CheckinSummary
 from bot.clock import VirtualClock
 from bot.config import GroupDefaults
 from bot.db import Database
 from bot.delivery import outbox
 from bot.groups import ensure_group
+from bot.members.preferences import set_dm_opt_in, set_reminders
 from bot.members.retention import purge_expired_text
 from tests.store.statements import counting
 
@@ -108,3 +113,61 @@ async def test_retention_with_nothing_to_purge_is_an_index_range_check(db: Datab
                 )
             )
             assert "SCAN" not in plan, plan
+
+
+class SilentPublisher:
+    """Accepts every post; the reminder step never posts."""
+
+    async def post_round_open(self, checkin: store.Round) -> int:
+        return 1
+
+    async def post_summary(
+        self, checkin: store.Round, summary: CheckinSummary, rendered: RenderedSummary
+    ) -> int:
+        return 2
+
+    async def moderators_among(
+        self, channel_id: int, moderator_role_id: int | None, user_ids: Sequence[int]
+    ) -> list[int]:
+        return []
+
+
+async def remind_with_members(
+    db: Database, clock: VirtualClock, guild_id: int, members: int
+) -> tuple[list[int], list[str]]:
+    """A round whose members all opted in; every third answered, every third but one turned
+    reminders off. Who got the reminder, and the statements the step ran."""
+    group = await ensure_group(db, clock, guild_id, guild_id + 1, GroupDefaults())
+    checkin = await store.insert_round(
+        db, group.id, guild_id + 1, window_for_week(WEEKLY, 2026, 10)
+    )
+    assert checkin is not None
+    await store.save_schedule(
+        db, group.id, guild_id + 1, WEEKLY, next_open_at=OPENS + timedelta(days=7), now=OPENS
+    )
+    await db.execute("UPDATE checkin_rounds SET channel_message_id = 1 WHERE id = ?", (checkin.id,))
+    for user_id in range(1, members + 1):
+        await set_dm_opt_in(db, group.id, user_id, "checkins", True, now=clock.now())
+        if user_id % 3 == 1:
+            await set_reminders(db, group.id, user_id, False, now=clock.now())
+        if user_id % 3 == 0:
+            await store.save_answer(db, checkin.id, user_id, form(None), OPENS)
+    service = CheckinService(db, SilentPublisher())
+    async with counting(db) as statements:
+        queued = await service.remind_due(checkin.reminder_due_at)
+    rows = await db.fetchall(
+        "SELECT user_id FROM outbox WHERE group_id = ? AND kind = ? ORDER BY user_id",
+        (group.id, REMINDER_KIND),
+    )
+    assert queued == len(rows)
+    return [int(row["user_id"]) for row in rows], statements
+
+
+async def test_reminder_recipients_are_read_in_one_statement(
+    db: Database, clock: VirtualClock
+) -> None:
+    few, few_statements = await remind_with_members(db, clock, 100, 3)
+    many, many_statements = await remind_with_members(db, clock, 200, 30)
+    assert few == [2]
+    assert many == [u for u in range(1, 31) if u % 3 == 2]
+    assert len(few_statements) == len(many_statements)
