@@ -19,7 +19,12 @@ from bot import posting
 from bot.checkins import pending, store
 from bot.checkins.answers import VISIBILITIES, Answer, AnswerInput, check_note
 from bot.checkins.history import validate_weeks
-from bot.checkins.render import RenderedSummary, render_moderator_notes, render_summary
+from bot.checkins.render import (
+    DmRound,
+    RenderedSummary,
+    render_moderator_notes,
+    render_summary,
+)
 from bot.checkins.schedule import (
     due_window,
     make_schedule,
@@ -33,6 +38,7 @@ from bot.db import Database, Sql
 from bot.delivery import outbox
 from bot.errors import UserError
 from bot.groups import group_by_id
+from bot.members.instants import from_db
 from bot.members.preferences import members_opted_in
 from bot.posting import CannotPostError
 from bot.scheduling import DueSteps
@@ -411,6 +417,14 @@ def _payload(checkin: Round) -> dict[str, object]:
         "period": checkin.period,
         "closes_at": store.timestamp(checkin.closes_at),
     }
+
+
+def dm_round(payload: Mapping[str, object]) -> DmRound | None:
+    """The round a check-in DM shows, read back from its payload (None: an older payload)."""
+    round_id, period, closes_at = (payload.get(k) for k in ("round_id", "period", "closes_at"))
+    if not (isinstance(round_id, int) and isinstance(period, str) and isinstance(closes_at, str)):
+        return None
+    return DmRound(round_id, period, from_db(closes_at))
 
 
 def _already_has_round(existing: Round | None, now: datetime) -> str:
