@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 
@@ -171,3 +172,42 @@ async def test_reminder_recipients_are_read_in_one_statement(
     assert few == [2]
     assert many == [u for u in range(1, 31) if u % 3 == 2]
     assert len(few_statements) == len(many_statements)
+
+
+class WritingPublisher(SilentPublisher):
+    """Writes to the database while "Discord" is called: a transaction held across the call
+    would hold the write lock, and this write would wait for it forever."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.calls = 0
+
+    async def _write(self) -> None:
+        await asyncio.wait_for(
+            self.db.execute("UPDATE groups SET retention_days = retention_days"), 2
+        )
+        self.calls += 1
+
+    async def post_round_open(self, checkin: store.Round) -> int:
+        await self._write()
+        return 1
+
+    async def post_summary(
+        self, checkin: store.Round, summary: CheckinSummary, rendered: RenderedSummary
+    ) -> int:
+        await self._write()
+        return 2
+
+
+async def test_no_transaction_is_held_while_discord_is_called(
+    db: Database, clock: VirtualClock
+) -> None:
+    group = await ensure_group(db, clock, 1, 2, GroupDefaults())
+    await set_dm_opt_in(db, group.id, 7, "checkins", True, now=clock.now())
+    publisher = WritingPublisher(db)
+    service = CheckinService(db, publisher)
+    await store.save_schedule(db, group.id, 2, WEEKLY, next_open_at=OPENS, now=OPENS)
+    assert await service.open_due(OPENS) == 1
+    assert await service.remind_due(OPENS + timedelta(hours=24)) == 1
+    assert await service.close_due(OPENS + timedelta(hours=48)) == 1
+    assert publisher.calls == 2
