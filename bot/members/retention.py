@@ -2,8 +2,8 @@
 
 Each capability that stores free text registers (table, text column, time column) in
 `TEXT_RETENTION`; the table must have a `group_id` column, the time column must
-hold UTC ISO-8601 text written by `to_db`, and an index on the time column WHERE the
-text column IS NOT NULL keeps the step an index range check. Expired text is blanked
+hold UTC ISO-8601 text written by `to_db`, and an index on (group_id, time column) WHERE
+the text column IS NOT NULL keeps the step one index seek per group. Expired text is blanked
 (set to NULL); the row stays, so counts and group summaries are unaffected.
 """
 
@@ -59,10 +59,10 @@ async def purge_expired_text(
 ) -> int:
     """Blank free text older than its group's `retention_days`; return how many values were blanked.
 
-    One statement per registered column, for every group at once: the range is first bounded
-    by the loosest cutoff (the shortest retention period, read from an index), so with
-    nothing to purge it is one index range check, then each row is compared with its own
-    group's cutoff. Idempotent: a second run at the same `now` finds nothing left to purge.
+    One statement per registered column for every group at once: each group's expired text
+    is found with one index seek (on `group_id, time column`) against the cutoff of its own
+    retention period, so with nothing to purge the cost is one seek per group.
+    Idempotent: a second run at the same `now` finds nothing left to purge.
     """
     utc = now.astimezone(UTC)
     # Whole days shift neither the time of day nor the microseconds, so a cutoff is the
@@ -70,12 +70,17 @@ async def purge_expired_text(
     params = {"now": utc.strftime("%Y-%m-%d %H:%M:%S"), "tail": to_db(utc)[19:]}
     purged = 0
     for entry in registry.entries:
+        # One cutoff per distinct retention period (computed a few times, not once per
+        # group); CROSS JOIN fixes the order: periods, their groups, one seek per group.
         rows = await sql.fetchall(
-            f'UPDATE "{entry.table}" SET "{entry.text_column}" = NULL '  # noqa: S608 - registered identifiers
-            f'WHERE "{entry.text_column}" IS NOT NULL '
-            f'AND "{entry.time_column}" < ({_cutoff("(SELECT MIN(retention_days) FROM groups)")}) '
-            f'AND "{entry.time_column}" < (SELECT {_cutoff("g.retention_days")} '
-            f'FROM groups g WHERE g.id = "{entry.table}".group_id) RETURNING 1',
+            "WITH cutoffs (days, cutoff) AS MATERIALIZED ("  # noqa: S608 - registered identifiers
+            f"SELECT days, {_cutoff('days')} FROM "
+            "(SELECT DISTINCT retention_days AS days FROM groups)) "
+            f'UPDATE "{entry.table}" SET "{entry.text_column}" = NULL WHERE rowid IN ('
+            f'SELECT t.rowid FROM cutoffs c CROSS JOIN groups g CROSS JOIN "{entry.table}" t '
+            "WHERE g.retention_days = c.days AND t.group_id = g.id "
+            f'AND t."{entry.text_column}" IS NOT NULL AND t."{entry.time_column}" < c.cutoff) '
+            "RETURNING 1",
             params,
         )
         purged += len(rows)
