@@ -16,9 +16,12 @@ from bot.clock import VirtualClock
 from bot.config import GroupDefaults
 from bot.db import Database
 from bot.delivery import outbox
+from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.outbox import OutboxItem
 from bot.groups import ensure_group
 from bot.members.preferences import set_dm_opt_in, set_reminders
 from bot.members.retention import purge_expired_text
+from bot.scheduling import DueSteps
 from tests.store.statements import counting
 
 WEEKLY = CheckinSchedule("UTC", 0, time(9, 0), 48)
@@ -214,3 +217,51 @@ async def test_no_transaction_is_held_while_discord_is_called(
     assert await service.remind_due(OPENS + timedelta(hours=24)) == 1
     assert await service.close_due(OPENS + timedelta(hours=48)) == 1
     assert publisher.calls == 2
+
+
+class NoTransport:
+    """A DM transport for ticks with nothing due: any DM fails the test."""
+
+    async def open_dm(self, user_id: int) -> int:
+        raise AssertionError(f"no DM channel is due to open ({user_id})")
+
+    async def send(self, channel_id: int, item: OutboxItem) -> int:
+        raise AssertionError(f"no DM is due ({item.id})")
+
+
+async def test_every_due_step_reads_by_index_when_nothing_is_due(
+    db: Database, clock: VirtualClock
+) -> None:
+    """One tick of every step, as the bot registers them: no statement walks a table."""
+    group = await ensure_group(db, clock, 1, 2, GroupDefaults())
+    await set_dm_opt_in(db, group.id, 7, "checkins", True, now=clock.now())
+    service = CheckinService(db, SilentPublisher())
+    await store.save_schedule(db, group.id, 2, WEEKLY, next_open_at=OPENS, now=OPENS)
+    await service.open_due(OPENS)  # a round open and posted, its DM queued for later
+    steps = DueSteps()
+    service.register(steps)
+
+    async def retention(now: datetime) -> int:
+        return await purge_expired_text(db, now) + await outbox.purge_finished(db, now)
+
+    steps.register("retention", retention)
+    steps.register("delivery", Dispatcher(db, NoTransport()).run_due)
+    await db.execute(
+        "UPDATE outbox SET next_attempt_at = ?", (store.timestamp(OPENS + timedelta(hours=1)),)
+    )
+    async with counting(db) as statements:
+        results = await steps.run_due(OPENS + timedelta(minutes=1))
+    assert not any(results.values()), results
+    scans = []
+    async with db.raw() as connection:
+        for statement in statements:
+            if statement.split()[0].upper() in {"BEGIN", "COMMIT", "ROLLBACK"}:
+                continue
+            plan = await connection.execute_fetchall(f"EXPLAIN QUERY PLAN {statement}")
+            scans += [(str(row[3]), statement) for row in plan if str(row[3]).startswith("SCAN")]
+    allowed = {
+        "SCAN groups USING COVERING INDEX groups_by_retention",
+        "SCAN (subquery-1)",
+        "SCAN c",
+    }
+    assert [scan for scan in scans if scan[0] not in allowed] == []
