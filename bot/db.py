@@ -14,10 +14,10 @@ import os
 import re
 import sqlite3
 import stat
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import aiosqlite
 
@@ -201,6 +201,16 @@ class Database:
                 await self._conn.execute("ROLLBACK")
                 raise
             await self._conn.execute("COMMIT")
+
+    async def set_trace_callback(self, callback: Callable[[str], object] | None) -> None:
+        """Call `callback` with every statement either connection runs (None: stop); diagnostics."""
+        # sqlite3 takes None to stop tracing; aiosqlite's annotation omits it.
+        handler = cast("Callable[..., Any]", callback)
+        async with self._lock:
+            await self._conn.set_trace_callback(handler)
+        if self._reader is not None:
+            async with self._read_lock:
+                await self._reader.set_trace_callback(handler)
 
     @asynccontextmanager
     async def raw(self) -> AsyncIterator[aiosqlite.Connection]:

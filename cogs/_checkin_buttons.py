@@ -129,10 +129,10 @@ def round_view(checkin: Round) -> discord.ui.View:
     return view
 
 
-def dm_view(checkin: Round) -> discord.ui.View:
+def dm_view(round_id: int) -> discord.ui.View:
     """The button of a round's DM: the same form as the channel's."""
     view = discord.ui.View(timeout=None)
-    view.add_item(AnswerButton(checkin.id))
+    view.add_item(AnswerButton(round_id))
     return view
 
 

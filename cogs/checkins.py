@@ -22,12 +22,19 @@ from bot.app.client import PeerPulseBot
 from bot.app.dm_transport import OutgoingDm
 from bot.checkins.history import CHART_KIND, MAX_WEEKS, MIN_WEEKS, week_points
 from bot.checkins.render import (
+    DmRound,
     RenderedSummary,
     discord_time,
     invitation_text,
     reminder_text,
 )
-from bot.checkins.rounds import CANNOT_POST_KIND, OPEN_KIND, REMINDER_KIND, CheckinService
+from bot.checkins.rounds import (
+    CANNOT_POST_KIND,
+    OPEN_KIND,
+    REMINDER_KIND,
+    CheckinService,
+    dm_round,
+)
 from bot.checkins.schedule import MAX_OPEN_HOURS, MIN_OPEN_HOURS, WEEKDAYS, next_open_after
 from bot.checkins.store import GroupSchedule, Round
 from bot.delivery.outbox import OutboxItem
@@ -199,12 +206,12 @@ class CheckinCog(commands.Cog, name=COG_NAME):
     async def render_open_dm(self, item: OutboxItem) -> OutgoingDm:
         """The invitation DM, with the same answer button as the channel post."""
         checkin = await self._dm_round(item)
-        return OutgoingDm(content=invitation_text(checkin), view=dm_view(checkin))
+        return OutgoingDm(content=invitation_text(checkin), view=dm_view(checkin.id))
 
     async def render_reminder_dm(self, item: OutboxItem) -> OutgoingDm:
         """The one reminder DM."""
         checkin = await self._dm_round(item)
-        return OutgoingDm(content=reminder_text(checkin), view=dm_view(checkin))
+        return OutgoingDm(content=reminder_text(checkin), view=dm_view(checkin.id))
 
     async def render_cannot_post_dm(self, item: OutboxItem) -> OutgoingDm:
         """To a moderator, once: the bot can no longer post in the group's channel."""
@@ -230,7 +237,11 @@ class CheckinCog(commands.Cog, name=COG_NAME):
         if self.bot.user is not None and after.id == self.bot.user.id:
             await posting.retry_soon(self.bot.db, after.guild.id, self.bot.clock.now())
 
-    async def _dm_round(self, item: OutboxItem) -> Round:
+    async def _dm_round(self, item: OutboxItem) -> DmRound | Round:
+        """What the DM shows: from its payload, looked up only for an older payload."""
+        carried = dm_round(item.payload)
+        if carried is not None:
+            return carried
         checkin = await self.service.get_round(int(item.payload["round_id"]))
         if checkin is None:
             raise LookupError(f"check-in round {item.payload['round_id']} is gone")

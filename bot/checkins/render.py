@@ -120,7 +120,17 @@ def round_open_page(checkin: Round, responses: int | None = None) -> Page:
     )
 
 
-def invitation_text(checkin: Round) -> str:
+@dataclass(frozen=True)
+class DmRound:
+    """What a round's DM shows, carried in its outbox payload so a fan-out of N DMs does not
+    look the round up N times (a round's id, week and close time never change)."""
+
+    id: int
+    period: str
+    closes_at: datetime
+
+
+def invitation_text(checkin: Round | DmRound) -> str:
     """The DM sent at open to members who opted in (message content, under 2000 characters)."""
     return (
         f"This week's check-in ({week_label(checkin.period)}) is open until "
@@ -129,7 +139,7 @@ def invitation_text(checkin: Round) -> str:
     )
 
 
-def reminder_text(checkin: Round) -> str:
+def reminder_text(checkin: Round | DmRound) -> str:
     """The one reminder DM (message content, under 2000 characters)."""
     return (
         f"A gentle reminder: this week's check-in closes {discord_time(checkin.closes_at, 'R')}. "

@@ -19,7 +19,12 @@ from bot import posting
 from bot.checkins import pending, store
 from bot.checkins.answers import VISIBILITIES, Answer, AnswerInput, check_note
 from bot.checkins.history import validate_weeks
-from bot.checkins.render import RenderedSummary, render_moderator_notes, render_summary
+from bot.checkins.render import (
+    DmRound,
+    RenderedSummary,
+    render_moderator_notes,
+    render_summary,
+)
 from bot.checkins.schedule import (
     due_window,
     make_schedule,
@@ -33,7 +38,8 @@ from bot.db import Database, Sql
 from bot.delivery import outbox
 from bot.errors import UserError
 from bot.groups import group_by_id
-from bot.members.preferences import get_preferences, members_opted_in
+from bot.members.instants import from_db
+from bot.members.preferences import members_opted_in
 from bot.posting import CannotPostError
 from bot.scheduling import DueSteps
 
@@ -69,22 +75,22 @@ class Publisher(Protocol):
         ...
 
 
-class Enqueue(Protocol):
-    """The outbox's `enqueue`: False when (group, user, kind, ref) is already queued."""
+class EnqueueMany(Protocol):
+    """The outbox's `enqueue_many`: queue one DM to each user; how many were new."""
 
     async def __call__(
         self,
         sql: Sql,
         *,
         group_id: int,
-        user_id: int,
+        user_ids: Sequence[int],
         kind: str,
         ref: str,
         due_at: datetime,
         expires_at: datetime | None,
         payload: Mapping[str, object],
         now: datetime | None = None,
-    ) -> bool: ...
+    ) -> int: ...
 
 
 class OptedIn(Protocol):
@@ -95,26 +101,14 @@ class OptedIn(Protocol):
     ) -> list[int]: ...
 
 
-class RemindersOn(Protocol):
-    """Of `user_ids`, those who want reminders (members' setting)."""
-
-    async def __call__(self, sql: Sql, group_id: int, user_ids: Sequence[int]) -> list[int]: ...
-
-
-async def members_with_reminders_on(sql: Sql, group_id: int, user_ids: Sequence[int]) -> list[int]:
-    """Of `user_ids`, those whose member settings leave reminders on (the default)."""
-    return [u for u in user_ids if (await get_preferences(sql, group_id, u)).reminders]
-
-
 @dataclass(frozen=True)
 class CheckinService:
     """Check-ins for every group: setup, manual rounds, answers and the due steps."""
 
     db: Database
     publisher: Publisher
-    enqueue: Enqueue = field(default=outbox.enqueue)
+    enqueue_many: EnqueueMany = field(default=outbox.enqueue_many)
     opted_in: OptedIn = field(default=members_opted_in)
-    reminders_on: RemindersOn = field(default=members_with_reminders_on)
 
     def register(self, steps: DueSteps) -> None:
         """Add the check-in due steps to the scheduler's runner."""
@@ -288,26 +282,17 @@ class CheckinService:
             async with self.db.transaction() as tx:
                 if not await store.claim_reminder(tx, checkin.id, now):
                     continue
-                answered = await store.answered_user_ids(tx, checkin.id)
-                waiting = [
-                    user_id
-                    for user_id in await self.opted_in(tx, checkin.group_id, "checkins")
-                    if user_id not in answered
-                ]
-                if waiting:
-                    waiting = await self.reminders_on(tx, checkin.group_id, waiting)
-                for user_id in waiting:
-                    queued += await self.enqueue(
-                        tx,
-                        group_id=checkin.group_id,
-                        user_id=user_id,
-                        kind=REMINDER_KIND,
-                        ref=checkin.period,
-                        due_at=checkin.reminder_due_at,
-                        expires_at=checkin.closes_at,
-                        payload=_payload(checkin),
-                        now=now,
-                    )
+                queued += await self.enqueue_many(
+                    tx,
+                    group_id=checkin.group_id,
+                    user_ids=await store.reminder_recipients(tx, checkin),
+                    kind=REMINDER_KIND,
+                    ref=checkin.period,
+                    due_at=checkin.reminder_due_at,
+                    expires_at=checkin.closes_at,
+                    payload=_payload(checkin),
+                    now=now,
+                )
         return queued
 
     async def close_due(self, now: datetime) -> int:
@@ -380,18 +365,17 @@ class CheckinService:
             log.exception("group %d: could not find the moderators to tell", group.id)
             return
         since = store.timestamp(now)
-        for user_id in moderators:
-            await self.enqueue(
-                self.db,
-                group_id=group.id,
-                user_id=user_id,
-                kind=CANNOT_POST_KIND,
-                ref=since,
-                due_at=now,
-                expires_at=now + CANNOT_POST_EXPIRES_AFTER,
-                payload={"channel_id": checkin.channel_id},
-                now=now,
-            )
+        await self.enqueue_many(
+            self.db,
+            group_id=group.id,
+            user_ids=moderators,
+            kind=CANNOT_POST_KIND,
+            ref=since,
+            due_at=now,
+            expires_at=now + CANNOT_POST_EXPIRES_AFTER,
+            payload={"channel_id": checkin.channel_id},
+            now=now,
+        )
 
     # --- internals -------------------------------------------------------------------
 
@@ -402,18 +386,17 @@ class CheckinService:
         return found
 
     async def _invite(self, tx: Sql, checkin: Round, now: datetime) -> None:
-        for user_id in await self.opted_in(tx, checkin.group_id, "checkins"):
-            await self.enqueue(
-                tx,
-                group_id=checkin.group_id,
-                user_id=user_id,
-                kind=OPEN_KIND,
-                ref=checkin.period,
-                due_at=checkin.opens_at,
-                expires_at=checkin.closes_at,
-                payload=_payload(checkin),
-                now=now,
-            )
+        await self.enqueue_many(
+            tx,
+            group_id=checkin.group_id,
+            user_ids=await self.opted_in(tx, checkin.group_id, "checkins"),
+            kind=OPEN_KIND,
+            ref=checkin.period,
+            due_at=checkin.opens_at,
+            expires_at=checkin.closes_at,
+            payload=_payload(checkin),
+            now=now,
+        )
 
     async def _publish_open(self, checkin: Round) -> Round:
         message_id = await self.publisher.post_round_open(checkin)
@@ -434,6 +417,14 @@ def _payload(checkin: Round) -> dict[str, object]:
         "period": checkin.period,
         "closes_at": store.timestamp(checkin.closes_at),
     }
+
+
+def dm_round(payload: Mapping[str, object]) -> DmRound | None:
+    """The round a check-in DM shows, read back from its payload (None: an older payload)."""
+    round_id, period, closes_at = (payload.get(k) for k in ("round_id", "period", "closes_at"))
+    if not (isinstance(round_id, int) and isinstance(period, str) and isinstance(closes_at, str)):
+        return None
+    return DmRound(round_id, period, from_db(closes_at))
 
 
 def _already_has_round(existing: Round | None, now: datetime) -> str:

@@ -17,7 +17,7 @@ DM opt-in the member must have, and a `_reminder` suffix also needs reminders on
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal
@@ -104,6 +104,36 @@ async def enqueue(
     it must be JSON-serialisable and small. `now` only stamps `created_at` (due_at if
     omitted).
     """
+    queued = await enqueue_many(
+        sql,
+        group_id=group_id,
+        user_ids=[user_id],
+        kind=kind,
+        ref=ref,
+        due_at=due_at,
+        expires_at=expires_at,
+        payload=payload,
+        now=now,
+    )
+    return bool(queued)
+
+
+async def enqueue_many(
+    sql: Sql,
+    *,
+    group_id: int,
+    user_ids: Sequence[int],
+    kind: str,
+    ref: str,
+    due_at: datetime,
+    expires_at: datetime | None,
+    payload: Mapping[str, object],
+    now: datetime | None = None,
+) -> int:
+    """Queue the same DM to each of `user_ids` in one statement; how many were new.
+
+    As `enqueue`, for a whole fan-out: a (group, user, kind, ref) already queued is skipped.
+    """
     if not kind or not ref:
         raise ValueError("an outbox row needs a kind and a ref")
     if expires_at is not None and expires_at <= due_at:
@@ -111,25 +141,28 @@ async def enqueue(
     encoded = json.dumps(dict(payload), sort_keys=True, separators=(",", ":"))
     if len(encoded) > MAX_PAYLOAD_CHARS:
         raise ValueError(f"outbox payload is {len(encoded)} chars; keep it to render parameters")
+    if not user_ids:
+        return 0
     stamp = to_db(now or due_at)
     rows = await sql.fetchall(
         "INSERT INTO outbox (group_id, user_id, kind, ref, payload, due_at, expires_at, "
-        "next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "next_attempt_at, created_at, updated_at) "
+        "SELECT :group_id, users.value, :kind, :ref, :payload, :due_at, :expires_at, :due_at, "
+        ":stamp, :stamp FROM json_each(:user_ids) AS users "
+        "WHERE true "  # lets SQLite parse the ON CONFLICT after a SELECT
         "ON CONFLICT (group_id, user_id, kind, ref) DO NOTHING RETURNING id",
-        (
-            group_id,
-            user_id,
-            kind,
-            ref,
-            encoded,
-            to_db(due_at),
-            to_db(expires_at) if expires_at else None,
-            to_db(due_at),
-            stamp,
-            stamp,
-        ),
+        {
+            "group_id": group_id,
+            "kind": kind,
+            "ref": ref,
+            "payload": encoded,
+            "due_at": to_db(due_at),
+            "expires_at": to_db(expires_at) if expires_at else None,
+            "stamp": stamp,
+            "user_ids": json.dumps([int(user_id) for user_id in user_ids]),
+        },
     )
-    return bool(rows)
+    return len(rows)
 
 
 async def get_item(sql: Sql, outbox_id: int) -> OutboxItem | None:
@@ -317,12 +350,14 @@ async def purge_finished(db: Database, now: datetime) -> int:
     idempotent: a second run at the same `now` finds nothing.
     """
     cutoff = {"cutoff": to_db(now - FINISHED_ROWS_KEPT)}
+    # `+status`: look rows up by finished_at (index outbox_finished, 0008), not by status,
+    # so with nothing to purge this is a range check, not a walk over every finished row.
     async with db.transaction() as tx:
         await tx.execute(
             "INSERT INTO delivery_counts (group_id, kind, outcome, day, count) "
             "SELECT group_id, kind, COALESCE(outcome, status), substr(finished_at, 1, 10), "
             "COUNT(*) FROM outbox "
-            "WHERE status IN ('sent', 'dropped', 'failed') AND finished_at < :cutoff "
+            "WHERE finished_at < :cutoff AND +status IN ('sent', 'dropped', 'failed') "
             "GROUP BY group_id, kind, COALESCE(outcome, status), substr(finished_at, 1, 10) "
             "ON CONFLICT (group_id, kind, outcome, day) "
             "DO UPDATE SET count = count + excluded.count",
@@ -330,7 +365,7 @@ async def purge_finished(db: Database, now: datetime) -> int:
         )
         deleted = await tx.fetchall(
             "DELETE FROM outbox "
-            "WHERE status IN ('sent', 'dropped', 'failed') AND finished_at < :cutoff RETURNING 1",
+            "WHERE finished_at < :cutoff AND +status IN ('sent', 'dropped', 'failed') RETURNING 1",
             cutoff,
         )
         await tx.execute(

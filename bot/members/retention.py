@@ -1,16 +1,17 @@
 """Retention of free text: notes and other typed text expire after the group's retention period.
 
 Each capability that stores free text registers (table, text column, time column) in
-`TEXT_RETENTION`; the table must have a `group_id` column and the time column must
-hold UTC ISO-8601 text. Expired text is blanked (set to NULL); the row stays, so
-counts and group summaries are unaffected.
+`TEXT_RETENTION`; the table must have a `group_id` column, the time column must
+hold UTC ISO-8601 text written by `to_db`, and an index on (group_id, time column) WHERE
+the text column IS NOT NULL keeps the step one index seek per group. Expired text is blanked
+(set to NULL); the row stays, so counts and group summaries are unaffected.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 
 from bot.db import Sql
 from bot.members.instants import to_db
@@ -58,20 +59,34 @@ async def purge_expired_text(
 ) -> int:
     """Blank free text older than its group's `retention_days`; return how many values were blanked.
 
+    One statement per registered column for every group at once: each group's expired text
+    is found with one index seek (on `group_id, time column`) against the cutoff of its own
+    retention period, so with nothing to purge the cost is one seek per group.
     Idempotent: a second run at the same `now` finds nothing left to purge.
     """
-    if not registry.entries:
-        return 0
-    groups = await sql.fetchall("SELECT id, retention_days FROM groups ORDER BY id")
+    utc = now.astimezone(UTC)
+    # Whole days shift neither the time of day nor the microseconds, so a cutoff is the
+    # date moved back by SQLite plus the fixed tail of `to_db(now)`: same text, same order.
+    params = {"now": utc.strftime("%Y-%m-%d %H:%M:%S"), "tail": to_db(utc)[19:]}
     purged = 0
-    for group in groups:
-        cutoff = to_db(now - timedelta(days=int(group["retention_days"])))
-        for entry in registry.entries:
-            rows = await sql.fetchall(
-                f'UPDATE "{entry.table}" SET "{entry.text_column}" = NULL '  # noqa: S608 - registered identifiers
-                f'WHERE group_id = ? AND "{entry.text_column}" IS NOT NULL '
-                f'AND "{entry.time_column}" < ? RETURNING 1',
-                (group["id"], cutoff),
-            )
-            purged += len(rows)
+    for entry in registry.entries:
+        # One cutoff per distinct retention period (computed a few times, not once per
+        # group); CROSS JOIN fixes the order: periods, their groups, one seek per group.
+        rows = await sql.fetchall(
+            "WITH cutoffs (days, cutoff) AS MATERIALIZED ("  # noqa: S608 - registered identifiers
+            f"SELECT days, {_cutoff('days')} FROM "
+            "(SELECT DISTINCT retention_days AS days FROM groups)) "
+            f'UPDATE "{entry.table}" SET "{entry.text_column}" = NULL WHERE rowid IN ('
+            f'SELECT t.rowid FROM cutoffs c CROSS JOIN groups g CROSS JOIN "{entry.table}" t '
+            "WHERE g.retention_days = c.days AND t.group_id = g.id "
+            f'AND t."{entry.text_column}" IS NOT NULL AND t."{entry.time_column}" < c.cutoff) '
+            "RETURNING 1",
+            params,
+        )
+        purged += len(rows)
     return purged
+
+
+def _cutoff(days: str) -> str:
+    """SQL for `to_db(now - days)`, given the `:now` and `:tail` parameters."""
+    return f"strftime('%Y-%m-%dT%H:%M:%S', :now, '-' || {days} || ' days') || :tail"

@@ -86,7 +86,8 @@ async def test_failing_migration_rolls_back_and_keeps_previous_version(
 
 def test_gaps_and_bad_names_are_refused(tmp_path: Path) -> None:
     folder = copy_migrations(tmp_path / "gap")
-    (folder / "0009_later.sql").write_text("SELECT 1;", encoding="utf-8")
+    skipped = len(discover(folder)) + 2  # one number past the next free one
+    (folder / f"{skipped:04d}_later.sql").write_text("SELECT 1;", encoding="utf-8")
     with pytest.raises(MigrationError, match="expected migration number"):
         discover(folder)
     named = copy_migrations(tmp_path / "named")
