@@ -33,6 +33,19 @@ class LiveForms:
     def __init__(self, limit: int = MAX_LIVE_FORMS) -> None:
         self._ids: dict[str, None] = {}
         self._limit = limit
+        # Submits a live form's own handler took: the orphaned-forms listener runs as a task
+        # of its own and may look only after that handler has finished and let go of the form.
+        self._handled: dict[int, None] = {}
+
+    def handling(self, interaction_id: int) -> None:
+        """A live form's handler took this submit (call before its first await)."""
+        self._handled[interaction_id] = None
+        while len(self._handled) > self._limit:
+            del self._handled[next(iter(self._handled))]
+
+    def handled(self, interaction_id: int) -> bool:
+        """Whether a live form's handler took this submit."""
+        return interaction_id in self._handled
 
     def add(self, custom_id: str) -> None:
         """A form was opened."""

@@ -189,6 +189,7 @@ class CheckinForm(discord.ui.Modal):
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         """Save (or flag) the answer and confirm; the bot no longer holds the form."""
+        self.context.live_forms.handling(interaction.id)
         try:
             await save_and_confirm(self.context, interaction, self.checkin, self.answer())
         finally:
@@ -242,7 +243,8 @@ def is_orphaned_form(
     data: dict[str, Any] = dict(interaction.data or {})
     custom_id = str(data.get("custom_id", ""))
     match = FORM_ID.fullmatch(custom_id)
-    return match if match and custom_id not in context.live_forms else None
+    live = custom_id in context.live_forms or context.live_forms.handled(interaction.id)
+    return match if match and not live else None
 
 
 async def save_orphaned_form(

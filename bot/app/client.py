@@ -116,10 +116,11 @@ class PeerPulseBot(commands.Bot):
         await self.closed_dms.load(self.db)
         for extension in self._extensions:
             await self.load_extension(extension)
-        # Capabilities register their steps as their cogs load; delivery runs after them so
-        # that DMs queued in a tick go out in the same tick.
+        # Capabilities register their steps as their cogs load. Delivery is a background step:
+        # on real time it runs in its own worker so no other step waits behind a fan-out; on a
+        # virtual clock it runs after the others, so DMs queued in a tick go out in that tick.
         self.steps.register("retention", self._retention)
-        self.steps.register("delivery", self.dispatcher.run_due)
+        self.steps.register("delivery", self.dispatcher.run_due, background=True)
         recovered = await self.dispatcher.recover(self.clock.now())
         if recovered:
             log.info("returned %d interrupted deliveries to the outbox", recovered)
@@ -139,7 +140,7 @@ class PeerPulseBot(commands.Bot):
     async def close(self) -> None:
         """Stop ticking, disconnect, then stop the chart worker."""
         if self._ticker is not None:
-            self._ticker.shutdown()
+            await self._ticker.shutdown()
         try:
             await super().close()
         finally:

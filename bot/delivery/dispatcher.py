@@ -4,7 +4,7 @@ Each run returns expired leases to pending, then, batch by batch: decides each d
 row against the member's boundaries (drop, hold until their window, or send), leases
 the rows to send inside one transaction, and sends them — one member's rows in order
 by one worker, many members at once, every request paced through a shared limiter —
-marking each row right after its request returns.
+recording delivered rows in group commits (see `_SentLog`).
 """
 
 from __future__ import annotations
@@ -71,12 +71,70 @@ class DeliverySettings:
     backoff: Backoff = field(default_factory=Backoff)
 
 
+class _SentLog:
+    """Delivered DMs waiting to be recorded, written together (group commit).
+
+    A writer commits whatever has gathered, one transaction at a time, without ever
+    holding a sender back: under load a commit records many DMs; when idle, one. A crash
+    can leave unrecorded only the DMs sent while the last commit was being written, and
+    those are still leased: they go out again with the same nonce, like the ones in flight.
+    """
+
+    def __init__(self, db: Database, owner: str) -> None:
+        self._db = db
+        self._owner = owner
+        self._pending: list[tuple[OutboxItem, int, datetime]] = []
+        self._gathered = asyncio.Event()
+        self._closed = False
+
+    def add(self, item: OutboxItem, message_id: int, now: datetime) -> None:
+        """Note a delivered DM; it is committed with the next batch."""
+        self._pending.append((item, message_id, now))
+        self._gathered.set()
+
+    async def run(self) -> None:
+        """Commit batches as they gather, until closed."""
+        while not self._closed:
+            await self._gathered.wait()
+            self._gathered.clear()
+            await self.flush()
+
+    async def close(self, writer: asyncio.Task[None]) -> None:
+        """Let `writer` (running `run`) commit what has gathered and stop."""
+        self._closed = True
+        self._gathered.set()
+        await writer
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Commit every DM noted so far in one transaction."""
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        try:
+            async with self._db.transaction() as tx:
+                marked = [
+                    await outbox.mark_sent(
+                        tx, item.id, owner=self._owner, message_id=message_id, now=now
+                    )
+                    for item, message_id, now in batch
+                ]
+        except Exception:
+            # Still leased: they are reclaimed and resent with their nonce.
+            log.exception("could not record %d delivered DM(s)", len(batch))
+            return
+        for (item, _, _), ok in zip(batch, marked, strict=True):
+            if not ok:
+                await _log_unmarked(self._db, item)
+
+
 @dataclass
 class _Run:
-    """One run's shared state: its start instant and a global rate-limit pause."""
+    """One run's shared state: its start instant, a global rate-limit pause, sent DMs."""
 
     started: datetime
     started_monotonic: float
+    sent: _SentLog
     paused_until: datetime | None = None
 
     def now(self) -> datetime:
@@ -128,7 +186,7 @@ class Dispatcher:
     async def run_due(self, now: datetime) -> int:
         """Deliver everything due at `now`; return how many rows changed state."""
         async with self._running:
-            run = _Run(now, asyncio.get_running_loop().time())
+            run = _Run(now, asyncio.get_running_loop().time(), _SentLog(self._db, self.owner))
             await self.recover(now)
             effects = 0
             while run.paused_until is None:
@@ -187,6 +245,7 @@ class Dispatcher:
             while queue:
                 await self._deliver_to_member(queue.popleft(), run)
 
+        recorder = asyncio.create_task(run.sent.run(), name="dispatcher-sent-log")
         try:
             async with asyncio.TaskGroup() as group:
                 for _ in range(min(self._concurrency, len(queue))):
@@ -197,6 +256,9 @@ class Dispatcher:
             untried = [row.item.id for items in queue for row in items]
             await asyncio.shield(self._release_untried(untried, run))
             raise
+        finally:
+            # Never cancelled mid-commit: it finishes what has gathered, then stops.
+            await asyncio.shield(run.sent.close(recorder))
 
     async def _release_untried(self, ids: Sequence[int], run: _Run) -> None:
         for outbox_id in ids:
@@ -292,23 +354,7 @@ class Dispatcher:
             await self._retry_or_fail(item, error, run, logged=True)
 
     async def _mark_sent(self, item: OutboxItem, message_id: int, run: _Run) -> None:
-        marked = await outbox.mark_sent(
-            self._db, item.id, owner=self.owner, message_id=message_id, now=run.now()
-        )
-        if not marked and await outbox.get_item(self._db, item.id) is None:
-            log.info(
-                "DM sent while its member erased their data: outbox=%d kind=%s user=%d",
-                item.id,
-                item.kind,
-                item.user_id,
-            )
-        elif not marked:
-            log.warning(
-                "DM sent but its lease was lost: outbox=%d kind=%s user=%d",
-                item.id,
-                item.kind,
-                item.user_id,
-            )
+        run.sent.add(item, message_id, run.now())
 
     async def _still_allowed(self, row: DueRow, run: _Run) -> bool:
         """Decide again on the member's settings as they are now, right before a request.
@@ -409,6 +455,23 @@ class Dispatcher:
             )
         await outbox.release(
             self._db, item.id, owner=self.owner, retry_at=now + delay, error=code, now=now
+        )
+
+
+async def _log_unmarked(db: Database, item: OutboxItem) -> None:
+    if await outbox.get_item(db, item.id) is None:
+        log.info(
+            "DM sent while its member erased their data: outbox=%d kind=%s user=%d",
+            item.id,
+            item.kind,
+            item.user_id,
+        )
+    else:
+        log.warning(
+            "DM sent but its lease was lost: outbox=%d kind=%s user=%d",
+            item.id,
+            item.kind,
+            item.user_id,
         )
 
 

@@ -649,3 +649,29 @@ async def test_failures_are_logged_with_ids_and_never_content(
     clock.advance(timedelta(minutes=1))
     await dispatch.run_due(clock.now())
     assert [d.ref for d in fake.delivered] == ["round-1"]
+
+
+async def test_delivered_dms_are_recorded_in_batches_not_one_commit_each(
+    db: Database, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock.set(MONDAY_10_NY)
+    group = await new_group(db, clock)
+    users = range(1, 41)
+    await opted_in(db, clock, group, *users)
+    for user in users:
+        await recipients.remember_channel(db, user, 90_000 + user, now=clock.now())
+        await queue(db, clock, group, user)
+    commits: list[object] = []  # one entry per commit that recorded delivered DMs
+    mark_sent = outbox.mark_sent
+
+    async def counted(sql: object, *args: object, **kwargs: object) -> bool:
+        if sql is db or not any(sql is seen for seen in commits):
+            commits.append(sql)  # on the database itself, each statement commits alone
+        return await mark_sent(sql, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(outbox, "mark_sent", counted)
+    fake = FakeTransport(clock)
+    assert await dispatcher(db, fake).run_due(clock.now()) == 40
+    assert len(fake.delivered) == 40
+    assert await outcomes(db) == dict.fromkeys(users, ("sent", "sent"))
+    assert len(commits) <= 30  # group commits: several DMs per commit even with no load

@@ -121,3 +121,16 @@ def test_live_forms_are_bounded_oldest_first() -> None:
     forms.discard("form-4")
     forms.discard("never-added")
     assert len(forms) == 2
+
+
+def test_a_submit_its_own_form_handled_is_never_taken_for_an_orphan() -> None:
+    """The orphaned-forms listener may look after the form's handler let the form go."""
+    forms = LiveForms(limit=2)
+    forms.add("checkin:form:1:abc")
+    forms.handling(41)
+    forms.discard("checkin:form:1:abc")
+    assert forms.handled(41)
+    assert not forms.handled(42)  # a later submit of the same form is saved as an orphan
+    for interaction_id in (43, 44):
+        forms.handling(interaction_id)
+    assert not forms.handled(41)  # bounded, oldest first
