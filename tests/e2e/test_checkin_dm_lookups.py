@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import pytest
 from checkin_steps import TUESDAY_9, advance_to, bot_dms, opt_in, set_up
+from sql_trace import counting
 
 from bot.sandbox import SandboxServer
 from bot.sandbox.chapters.checkins import latest_dm_with_button
 from bot.sandbox.demo import DemoGroup
 from bot.sandbox.running_bot import RunningBot
-from tests.store.statements import counting
 
 pytestmark = pytest.mark.e2e
 

@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 
+from sql_trace import counting
+
 from bot.checkins import store
 from bot.checkins.answers import AnswerInput
 from bot.checkins.render import RenderedSummary
@@ -22,7 +24,6 @@ from bot.groups import ensure_group
 from bot.members.preferences import set_dm_opt_in, set_reminders
 from bot.members.retention import purge_expired_text
 from bot.scheduling import DueSteps
-from tests.store.statements import counting
 
 WEEKLY = CheckinSchedule("UTC", 0, time(9, 0), 48)
 OPENS = datetime(2026, 3, 2, 9, tzinfo=UTC)
