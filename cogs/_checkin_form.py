@@ -10,7 +10,6 @@ identifies a client is not saved: the author sees why, with their text, and can 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import secrets
@@ -251,13 +250,7 @@ async def save_orphaned_form(
     context: CheckinContext, interaction: discord.Interaction[Any], round_id: int
 ) -> None:
     """Save a form that outlived the modal object, exactly as its own submit would."""
-    checkin = await context.service.get_round(round_id)
-    if checkin is None:
-        raise UserError("That check-in no longer exists. Use the latest check-in post.")
-    if not checkin.accepts_answers(context.bot.clock.now()):
-        raise UserError(CLOSED)
-    await require_member(context, interaction, checkin)
-    earlier = await context.service.member_answer(checkin.id, interaction.user.id)
+    checkin, earlier = await _open_round(context, interaction, round_id)
     raw: dict[str, Any] = dict(interaction.data or {})
     answer = answer_from_values(submitted_values(raw), earlier)
     await save_and_confirm(context, interaction, checkin, answer)
@@ -270,14 +263,21 @@ async def open_form(
     typed: AnswerInput | None = None,
 ) -> None:
     """Show the form for a round to a member of its group (from the channel or a DM)."""
-    checkin = await context.service.get_round(round_id)
+    checkin, earlier = await _open_round(context, interaction, round_id)
+    await interaction.response.send_modal(CheckinForm(context, checkin, earlier, typed))
+
+
+async def _open_round(
+    context: CheckinContext, interaction: discord.Interaction[Any], round_id: int
+) -> tuple[Round, Answer | None]:
+    """The round, if it accepts answers from this member, and their earlier answer."""
+    checkin, earlier = await context.service.round_and_answer(round_id, interaction.user.id)
     if checkin is None:
         raise UserError("That check-in no longer exists. Use the latest check-in post.")
     if not checkin.accepts_answers(context.bot.clock.now()):
         raise UserError(CLOSED)
-    await require_member(context, interaction, checkin)
-    earlier = await context.service.member_answer(checkin.id, interaction.user.id)
-    await interaction.response.send_modal(CheckinForm(context, checkin, earlier, typed))
+    await require_member(context, interaction, checkin)  # before anything of theirs is shown
+    return checkin, earlier
 
 
 async def save_and_confirm(
@@ -321,8 +321,6 @@ async def save_and_confirm(
             view=None,
         )
         return
-    with contextlib.suppress(DatabaseBusyError):  # else it expires within the hour anyway
-        await pending.release(context.bot.db, checkin.id, user_id)
     lead = (
         "Updated: this replaced your earlier answer"
         if result.replaced

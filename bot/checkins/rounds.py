@@ -233,6 +233,12 @@ class CheckinService:
         """How many have answered the round so far (a count, to tell a note's author)."""
         return await store.response_count(self.db, round_id)
 
+    async def round_and_answer(
+        self, round_id: int, user_id: int
+    ) -> tuple[Round | None, Answer | None]:
+        """A round and the member's own answer to it, read together (to open the form)."""
+        return await store.round_and_answer(self.db, round_id, user_id)
+
     async def member_answer(self, round_id: int, user_id: int) -> Answer | None:
         """A member's own answer, to prefill their form."""
         return await store.member_answer(self.db, round_id, user_id)

@@ -12,6 +12,7 @@ from typing import Literal, cast
 
 import aiosqlite
 
+from bot.checkins import pending
 from bot.checkins.answers import Answer, AnswerInput, Boundaries, Caseload, Visibility
 from bot.checkins.schedule import CheckinSchedule, RoundWindow
 from bot.checkins.summary import RoundCounts
@@ -37,6 +38,8 @@ _ANSWER_COLUMNS = (
     "round_id, user_id, energy, caseload, boundaries, wants_consult, share_consult_name, "
     "note, note_visibility, answered_at"
 )
+# The answer's columns beside a round's (`a_` + name), for one statement that reads both.
+_ANSWER_COLUMNS_A = ", ".join(f"a.{c.strip()} AS a_{c.strip()}" for c in _ANSWER_COLUMNS.split(","))
 
 
 def timestamp(instant: datetime) -> str:
@@ -123,18 +126,18 @@ def _round(row: aiosqlite.Row) -> Round:
     )
 
 
-def _answer(row: aiosqlite.Row) -> Answer:
+def _answer(row: aiosqlite.Row, prefix: str = "") -> Answer:
     return Answer(
-        round_id=row["round_id"],
-        user_id=row["user_id"],
-        energy=row["energy"],
-        caseload=cast(Caseload, row["caseload"]),
-        boundaries=cast(Boundaries, row["boundaries"]),
-        wants_consult=bool(row["wants_consult"]),
-        share_consult_name=bool(row["share_consult_name"]),
-        note=row["note"],
-        note_visibility=cast(Visibility | None, row["note_visibility"]),
-        answered_at=_instant(row["answered_at"]),
+        round_id=row[f"{prefix}round_id"],
+        user_id=row[f"{prefix}user_id"],
+        energy=row[f"{prefix}energy"],
+        caseload=cast(Caseload, row[f"{prefix}caseload"]),
+        boundaries=cast(Boundaries, row[f"{prefix}boundaries"]),
+        wants_consult=bool(row[f"{prefix}wants_consult"]),
+        share_consult_name=bool(row[f"{prefix}share_consult_name"]),
+        note=row[f"{prefix}note"],
+        note_visibility=cast(Visibility | None, row[f"{prefix}note_visibility"]),
+        answered_at=_instant(row[f"{prefix}answered_at"]),
     )
 
 
@@ -270,6 +273,25 @@ async def get_round(sql: Sql, round_id: int) -> Round | None:
     return _round(row) if row is not None else None
 
 
+async def round_and_answer(
+    sql: Sql, round_id: int, user_id: int
+) -> tuple[Round | None, Answer | None]:
+    """A round and the member's own answer to it (None, None: no such round), in one statement.
+
+    The check-in button needs both to open the form; one trip to SQLite instead of two.
+    """
+    if not is_storable_id(round_id):
+        return None, None  # a forged custom_id: SQLite would overflow
+    row = await sql.fetchone(
+        f"SELECT {_ROUND_COLUMNS_R}, {_ANSWER_COLUMNS_A} FROM checkin_rounds r "  # noqa: S608
+        "LEFT JOIN checkin_answers a ON a.round_id = r.id AND a.user_id = ? WHERE r.id = ?",
+        (user_id, round_id),
+    )
+    if row is None:
+        return None, None
+    return _round(row), (_answer(row, "a_") if row["a_round_id"] is not None else None)
+
+
 async def round_for_period(sql: Sql, group_id: int, period: str) -> Round | None:
     """The group's round of one ISO week, if it has one."""
     row = await sql.fetchone(
@@ -396,18 +418,28 @@ async def save_answer(
 
     `answer` must already be cleaned and its note checked (see `rounds.CheckinService.answer`).
     """
+    if not is_storable_id(round_id):
+        raise UserError("That check-in no longer exists. Use the latest check-in post.")
     async with db.transaction() as tx:
-        found = await get_round(tx, round_id)
-        if found is None:
+        # The round and the member's earlier note in one statement (each is a trip to SQLite).
+        row = await tx.fetchone(
+            f"SELECT {_ROUND_COLUMNS_R}, a.round_id AS a_round_id, a.note AS a_note, "  # noqa: S608
+            "a.note_created_at AS a_note_created_at FROM checkin_rounds r "
+            "LEFT JOIN checkin_answers a ON a.round_id = r.id AND a.user_id = ? WHERE r.id = ?",
+            (user_id, round_id),
+        )
+        if row is None:
             raise UserError("That check-in no longer exists. Use the latest check-in post.")
+        found = _round(row)
         if not found.accepts_answers(now):
             raise UserError(
                 "This check-in has closed, so answers can no longer be changed. "
                 "The next one opens on the usual day."
             )
-        earlier = await tx.fetchone(
-            "SELECT note, note_created_at FROM checkin_answers WHERE round_id = ? AND user_id = ?",
-            (round_id, user_id),
+        earlier = (
+            {"note": row["a_note"], "note_created_at": row["a_note_created_at"]}
+            if row["a_round_id"] is not None
+            else None
         )
         note_created_at = timestamp(now) if answer.note is not None else None
         if answer.note is not None and earlier is not None and earlier["note"] == answer.note:
@@ -438,6 +470,9 @@ async def save_answer(
                 note_created_at,
             ),
         )
+        # Whatever was held for this answer while its author decided about a note is done
+        # with; in the same transaction, so the confirmation waits for one commit only.
+        await pending.release(tx, round_id, user_id)
     return SaveResult(round=found, replaced=earlier is not None)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.checkins import store
+from bot.checkins import pending, store
 from bot.checkins.answers import AnswerInput
 from bot.checkins.schedule import CheckinSchedule, window_for_week
 from bot.clock import VirtualClock
@@ -19,6 +19,7 @@ from bot.groups import ensure_group
 from bot.members.personal_data import export_member, forget_member, unregistered_columns
 from bot.members.retention import purge_expired_text
 from bot.migrations import default_migrations_dir, migrate
+from tests.store.statements import counting
 
 GUILD, CHANNEL = 111, 222
 WEEKLY = CheckinSchedule("America/New_York", 0, time(9, 0), 48)
@@ -199,3 +200,40 @@ async def test_a_round_id_no_round_can_have_finds_nothing(
     with pytest.raises(UserError):
         await store.set_note_visibility(db, forged, 7, "group", OPENS)
     assert await store.get_round(db, checkin.id) == checkin
+
+
+async def test_the_form_reads_its_round_and_the_earlier_answer_in_one_statement(
+    db: Database, clock: VirtualClock
+) -> None:
+    _, checkin = await make_round(db, clock)
+    await store.save_answer(db, checkin.id, 7, form(2, "mine"), OPENS)
+    async with counting(db) as statements:
+        found, earlier = await store.round_and_answer(db, checkin.id, 7)
+    assert len(statements) == 1
+    assert found == checkin
+    assert earlier == await store.member_answer(db, checkin.id, 7)
+    assert earlier is not None
+    assert earlier.note == "mine"
+    assert await store.round_and_answer(db, checkin.id, 8) == (checkin, None)
+    assert await store.round_and_answer(db, 999, 7) == (None, None)
+    assert await store.round_and_answer(db, 2**70, 7) == (None, None)  # a forged custom_id
+
+
+async def test_saving_commits_once_and_releases_what_was_held(
+    db: Database, clock: VirtualClock
+) -> None:
+    """The confirmation waits for one transaction: answer saved, held answer released."""
+    _, checkin = await make_round(db, clock)
+    await pending.hold(db, checkin.id, 7, form(2, "call Maria"), OPENS)
+    async with counting(db) as statements:
+        saved = await store.save_answer(db, checkin.id, 7, form(2, "a thought"), OPENS)
+    assert not saved.replaced
+    assert [s for s in statements if s.startswith(("BEGIN", "COMMIT"))] == [
+        "BEGIN IMMEDIATE",
+        "COMMIT",
+    ]
+    trips = [s for s in statements if s != "SELECT last_insert_rowid()"]  # same trip
+    assert len(trips) == 5  # BEGIN, round and earlier answer, upsert, release, COMMIT
+    assert await db.fetchone("SELECT 1 FROM checkin_pending") is None
+    again = await store.save_answer(db, checkin.id, 7, form(3, "a thought"), OPENS)
+    assert again.replaced
