@@ -12,7 +12,6 @@ from typing import Literal, cast
 
 import aiosqlite
 
-from bot.checkins import pending
 from bot.checkins.answers import Answer, AnswerInput, Boundaries, Caseload, Visibility
 from bot.checkins.schedule import CheckinSchedule, RoundWindow
 from bot.checkins.summary import RoundCounts
@@ -94,7 +93,6 @@ class Round:
 class SaveResult:
     """What saving an answer did; `replaced` tells the member their earlier answer was replaced."""
 
-    round: Round
     replaced: bool
 
 
@@ -411,69 +409,72 @@ async def set_summary_message(sql: Sql, round_id: int, message_id: int) -> None:
 # --- answers ---------------------------------------------------------------------------
 
 
+# An answer is saved only into a round that accepts answers (`Round.accepts_answers`).
+_ACCEPTS = "r.id = :round_id AND r.status = 'open' AND r.opens_at <= :now AND r.closes_at > :now"
+_GONE = "That check-in no longer exists. Use the latest check-in post."
+_CLOSED = (
+    "This check-in has closed, so answers can no longer be changed. "
+    "The next one opens on the usual day."
+)
+
+
 async def save_answer(
     db: Database, round_id: int, user_id: int, answer: AnswerInput, now: datetime
 ) -> SaveResult:
     """Save a member's answer; an earlier answer to the same round is replaced until close.
 
     `answer` must already be cleaned and its note checked (see `rounds.CheckinService.answer`).
+    Each statement checks the round itself, so each is atomic on its own: a first answer is
+    one statement, a replacement two (every statement is a trip to SQLite's thread, and the
+    member waits for them). Saving releases what was held for the answer (migration 0009).
     """
     if not is_storable_id(round_id):
-        raise UserError("That check-in no longer exists. Use the latest check-in post.")
-    async with db.transaction() as tx:
-        # The round and the member's earlier note in one statement (each is a trip to SQLite).
-        row = await tx.fetchone(
-            f"SELECT {_ROUND_COLUMNS_R}, a.round_id AS a_round_id, a.note AS a_note, "  # noqa: S608
-            "a.note_created_at AS a_note_created_at FROM checkin_rounds r "
-            "LEFT JOIN checkin_answers a ON a.round_id = r.id AND a.user_id = ? WHERE r.id = ?",
-            (user_id, round_id),
-        )
-        if row is None:
-            raise UserError("That check-in no longer exists. Use the latest check-in post.")
-        found = _round(row)
-        if not found.accepts_answers(now):
-            raise UserError(
-                "This check-in has closed, so answers can no longer be changed. "
-                "The next one opens on the usual day."
-            )
-        earlier = (
-            {"note": row["a_note"], "note_created_at": row["a_note_created_at"]}
-            if row["a_round_id"] is not None
-            else None
-        )
-        note_created_at = timestamp(now) if answer.note is not None else None
-        if answer.note is not None and earlier is not None and earlier["note"] == answer.note:
-            # An unchanged note keeps its age, so editing other answers does not extend retention.
-            note_created_at = earlier["note_created_at"]
-        await tx.execute(
-            "INSERT INTO checkin_answers (round_id, group_id, user_id, energy, caseload, "
+        raise UserError(_GONE)
+    values = {
+        "round_id": round_id,
+        "user_id": user_id,
+        "energy": answer.energy,
+        "caseload": answer.caseload,
+        "boundaries": answer.boundaries,
+        "wants_consult": int(answer.wants_consult),
+        "share_consult_name": int(answer.share_consult_name),
+        "note": answer.note,
+        "note_visibility": answer.note_visibility if answer.note is not None else None,
+        "now": timestamp(now),
+        "note_created_at": timestamp(now) if answer.note is not None else None,
+    }
+    for _ in range(2):  # a row erased between the two statements: insert again
+        inserted = await db.fetchone(
+            "INSERT INTO checkin_answers (round_id, group_id, user_id, energy, caseload, "  # noqa: S608
             "boundaries, wants_consult, share_consult_name, note, note_visibility, answered_at, "
-            "note_created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (round_id, user_id) DO UPDATE SET energy = excluded.energy, "
-            "caseload = excluded.caseload, boundaries = excluded.boundaries, "
-            "wants_consult = excluded.wants_consult, "
-            "share_consult_name = excluded.share_consult_name, note = excluded.note, "
-            "note_visibility = excluded.note_visibility, answered_at = excluded.answered_at, "
-            "note_created_at = excluded.note_created_at",
-            (
-                round_id,
-                found.group_id,
-                user_id,
-                answer.energy,
-                answer.caseload,
-                answer.boundaries,
-                int(answer.wants_consult),
-                int(answer.share_consult_name),
-                answer.note,
-                answer.note_visibility if answer.note is not None else None,
-                timestamp(now),
-                note_created_at,
-            ),
+            "note_created_at) SELECT r.id, r.group_id, :user_id, :energy, :caseload, "
+            ":boundaries, :wants_consult, :share_consult_name, :note, :note_visibility, :now, "
+            f":note_created_at FROM checkin_rounds r WHERE {_ACCEPTS} "
+            "ON CONFLICT (round_id, user_id) DO NOTHING RETURNING 1",
+            values,
         )
-        # Whatever was held for this answer while its author decided about a note is done
-        # with; in the same transaction, so the confirmation waits for one commit only.
-        await pending.release(tx, round_id, user_id)
-    return SaveResult(round=found, replaced=earlier is not None)
+        if inserted is not None:
+            return SaveResult(replaced=False)
+        # An unchanged note keeps its age, so editing other answers does not extend retention.
+        replaced = await db.fetchone(
+            "UPDATE checkin_answers SET energy = :energy, caseload = :caseload, "  # noqa: S608
+            "boundaries = :boundaries, wants_consult = :wants_consult, "
+            "share_consult_name = :share_consult_name, note = :note, "
+            "note_visibility = :note_visibility, answered_at = :now, "
+            "note_created_at = CASE WHEN :note IS NOT NULL AND note = :note "
+            "THEN note_created_at ELSE :note_created_at END "
+            "WHERE round_id = :round_id AND user_id = :user_id "
+            f"AND EXISTS (SELECT 1 FROM checkin_rounds r WHERE {_ACCEPTS}) RETURNING 1",
+            values,
+        )
+        if replaced is not None:
+            return SaveResult(replaced=True)
+        found = await get_round(db, round_id)
+        if found is None:
+            raise UserError(_GONE)
+        if not found.accepts_answers(now):
+            raise UserError(_CLOSED)
+    raise UserError("Your answer could not be saved just now. Please send it again.")
 
 
 async def round_answers(sql: Sql, round_id: int) -> list[Answer]:
