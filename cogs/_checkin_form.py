@@ -190,7 +190,13 @@ class CheckinForm(discord.ui.Modal):
         """Save (or flag) the answer and confirm; the bot no longer holds the form."""
         self.context.live_forms.handling(interaction.id)
         try:
-            await save_and_confirm(self.context, interaction, self.checkin, self.answer())
+            await save_and_confirm(
+                self.context,
+                interaction,
+                self.checkin,
+                self.answer(),
+                replacing=self.earlier is not None,
+            )
         finally:
             # Only now: until this submit is handled, the orphaned-forms listener must not
             # take it for a form the bot no longer holds.
@@ -253,7 +259,7 @@ async def save_orphaned_form(
     checkin, earlier = await _open_round(context, interaction, round_id)
     raw: dict[str, Any] = dict(interaction.data or {})
     answer = answer_from_values(submitted_values(raw), earlier)
-    await save_and_confirm(context, interaction, checkin, answer)
+    await save_and_confirm(context, interaction, checkin, answer, replacing=earlier is not None)
 
 
 async def open_form(
@@ -287,8 +293,12 @@ async def save_and_confirm(
     answer: AnswerInput,
     *,
     identifiers_confirmed: bool = False,
+    replacing: bool = False,
 ) -> None:
-    """Save the answer and confirm ephemerally; a flagged note is shown back, unsaved."""
+    """Save the answer and confirm ephemerally; a flagged note is shown back, unsaved.
+
+    `replacing`: the member had answered when the form opened (the store tries that first).
+    """
     now = context.bot.clock.now()
     # From the ephemeral "note flagged" message (its buttons, or the form they reopened),
     # replace that message; from a post or a DM, answer with a new ephemeral message.
@@ -298,7 +308,12 @@ async def save_and_confirm(
     try:
         try:
             result = await context.service.answer(
-                checkin.id, user_id, answer, now, identifiers_confirmed=identifiers_confirmed
+                checkin.id,
+                user_id,
+                answer,
+                now,
+                identifiers_confirmed=identifiers_confirmed,
+                replacing=replacing,
             )
         except NoteMayIdentifyClientError as flagged:
             # Held server-side so that both buttons work after a restart; see pending.py.

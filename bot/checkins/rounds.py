@@ -205,16 +205,20 @@ class CheckinService:
         now: datetime,
         *,
         identifiers_confirmed: bool = False,
+        replacing: bool = False,
     ) -> SaveResult:
         """Save (or replace) a member's answer until close.
 
         Raises UserError when the round has closed or the input is invalid, and
         `NoteMayIdentifyClientError` (a UserError with `.flags`) when the note looks like it holds
         client identifiers and the author has not confirmed it; nothing is saved then.
+        `replacing`: the member had answered when the form opened (a hint; see `save_answer`).
         """
         cleaned = answer.cleaned()
         check_note(cleaned, identifiers_confirmed=identifiers_confirmed)
-        return await store.save_answer(self.db, round_id, user_id, cleaned, now)
+        return await store.save_answer(
+            self.db, round_id, user_id, cleaned, now, replacing=replacing
+        )
 
     async def set_note_visibility(
         self, round_id: int, user_id: int, visibility: str, now: datetime

@@ -419,14 +419,21 @@ _CLOSED = (
 
 
 async def save_answer(
-    db: Database, round_id: int, user_id: int, answer: AnswerInput, now: datetime
+    db: Database,
+    round_id: int,
+    user_id: int,
+    answer: AnswerInput,
+    now: datetime,
+    *,
+    replacing: bool = False,
 ) -> SaveResult:
     """Save a member's answer; an earlier answer to the same round is replaced until close.
 
     `answer` must already be cleaned and its note checked (see `rounds.CheckinService.answer`).
-    Each statement checks the round itself, so each is atomic on its own: a first answer is
-    one statement, a replacement two (every statement is a trip to SQLite's thread, and the
-    member waits for them). Saving releases what was held for the answer (migration 0009).
+    Each statement checks the round itself, so each is atomic on its own. `replacing` (the
+    member had answered when their form opened) only picks which statement to try first:
+    usually the one that succeeds, so the save is one trip to SQLite's thread, which the
+    member waits for. Saving releases what was held for the answer (migration 0009).
     """
     if not is_storable_id(round_id):
         raise UserError(_GONE)
@@ -443,38 +450,38 @@ async def save_answer(
         "now": timestamp(now),
         "note_created_at": timestamp(now) if answer.note is not None else None,
     }
-    for _ in range(2):  # a row erased between the two statements: insert again
-        inserted = await db.fetchone(
-            "INSERT INTO checkin_answers (round_id, group_id, user_id, energy, caseload, "  # noqa: S608
-            "boundaries, wants_consult, share_consult_name, note, note_visibility, answered_at, "
-            "note_created_at) SELECT r.id, r.group_id, :user_id, :energy, :caseload, "
-            ":boundaries, :wants_consult, :share_consult_name, :note, :note_visibility, :now, "
-            f":note_created_at FROM checkin_rounds r WHERE {_ACCEPTS} "
-            "ON CONFLICT (round_id, user_id) DO NOTHING RETURNING 1",
-            values,
-        )
-        if inserted is not None:
-            return SaveResult(replaced=False)
-        # An unchanged note keeps its age, so editing other answers does not extend retention.
-        replaced = await db.fetchone(
-            "UPDATE checkin_answers SET energy = :energy, caseload = :caseload, "  # noqa: S608
-            "boundaries = :boundaries, wants_consult = :wants_consult, "
-            "share_consult_name = :share_consult_name, note = :note, "
-            "note_visibility = :note_visibility, answered_at = :now, "
-            "note_created_at = CASE WHEN :note IS NOT NULL AND note = :note "
-            "THEN note_created_at ELSE :note_created_at END "
-            "WHERE round_id = :round_id AND user_id = :user_id "
-            f"AND EXISTS (SELECT 1 FROM checkin_rounds r WHERE {_ACCEPTS}) RETURNING 1",
-            values,
-        )
-        if replaced is not None:
-            return SaveResult(replaced=True)
+    for _ in range(2):  # a row erased or added between the statements: try both again
+        for replace in (True, False) if replacing else (False, True):
+            statement = _REPLACE_ANSWER if replace else _INSERT_ANSWER
+            if await db.fetchone(statement, values) is not None:
+                return SaveResult(replaced=replace)
         found = await get_round(db, round_id)
         if found is None:
             raise UserError(_GONE)
         if not found.accepts_answers(now):
             raise UserError(_CLOSED)
     raise UserError("Your answer could not be saved just now. Please send it again.")
+
+
+_INSERT_ANSWER = (
+    "INSERT INTO checkin_answers (round_id, group_id, user_id, energy, caseload, "  # noqa: S608
+    "boundaries, wants_consult, share_consult_name, note, note_visibility, answered_at, "
+    "note_created_at) SELECT r.id, r.group_id, :user_id, :energy, :caseload, "
+    ":boundaries, :wants_consult, :share_consult_name, :note, :note_visibility, :now, "
+    f":note_created_at FROM checkin_rounds r WHERE {_ACCEPTS} "
+    "ON CONFLICT (round_id, user_id) DO NOTHING RETURNING 1"
+)
+# An unchanged note keeps its age, so editing other answers does not extend retention.
+_REPLACE_ANSWER = (
+    "UPDATE checkin_answers SET energy = :energy, caseload = :caseload, "  # noqa: S608
+    "boundaries = :boundaries, wants_consult = :wants_consult, "
+    "share_consult_name = :share_consult_name, note = :note, "
+    "note_visibility = :note_visibility, answered_at = :now, "
+    "note_created_at = CASE WHEN :note IS NOT NULL AND note = :note "
+    "THEN note_created_at ELSE :note_created_at END "
+    "WHERE round_id = :round_id AND user_id = :user_id "
+    f"AND EXISTS (SELECT 1 FROM checkin_rounds r WHERE {_ACCEPTS}) RETURNING 1"
+)
 
 
 async def round_answers(sql: Sql, round_id: int) -> list[Answer]:

@@ -234,7 +234,18 @@ async def test_saving_is_one_statement_and_releases_what_was_held(
     async with counting(db) as second:
         again = await store.save_answer(db, checkin.id, 7, form(3, "a thought"), OPENS)
     assert again.replaced
-    assert len(trips(second)) == 2
+    assert len(trips(second)) == 2  # tried as a first answer, then replaced
+    async with counting(db) as hinted:
+        edited = await store.save_answer(
+            db, checkin.id, 7, form(3, "a thought"), OPENS, replacing=True
+        )
+    assert edited.replaced
+    assert len(trips(hinted)) == 1  # the form knew of the earlier answer
+    async with counting(db) as wrong_hint:
+        other = await store.save_answer(db, checkin.id, 8, form(4), OPENS, replacing=True)
+    assert not other.replaced  # a wrong hint costs a statement, never the answer
+    assert len(trips(wrong_hint)) == 2
+    assert len(await store.round_answers(db, checkin.id)) == 2
     assert await db.fetchone("SELECT 1 FROM checkin_pending") is None
     visible = await store.set_note_visibility(db, checkin.id, 7, "moderators", OPENS)
     assert visible.energy == 3
