@@ -14,10 +14,10 @@ import os
 import re
 import sqlite3
 import stat
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, TypeVar, cast
 
 import aiosqlite
 
@@ -25,6 +25,10 @@ Params = Sequence[Any] | dict[str, Any]
 # A statement the read-only connection can run; the reader's `query_only` refuses any
 # other, so a misrouted write fails loudly instead of quietly.
 _READ_ONLY = re.compile(r"\s*SELECT\b", re.IGNORECASE)
+# Tables whose reads may be memoised (`Database.memo`): any write naming one forgets them.
+MEMO_TABLES = re.compile(r"\bgroups\b", re.IGNORECASE)
+MEMO_LIMIT = 10_000  # entries; the oldest go first
+T = TypeVar("T")
 
 
 class DatabaseBusyError(Exception):
@@ -134,6 +138,9 @@ class Database:
         self._reader = reader
         self._read_lock = asyncio.Lock() if reader is not None else self._lock
         self.path = path
+        # Read-through memo of rows from `MEMO_TABLES`, valid while `_memo_version` is unchanged.
+        self._memo: dict[Hashable, Any] = {}
+        self._memo_version = 0
 
     @classmethod
     async def open(cls, path: Path | str, *, busy_timeout_ms: int = 5000) -> Database:
@@ -167,6 +174,30 @@ class Database:
         async with self._lock:
             await self._conn.close()
 
+    def _forget(self, sql: str | None = None) -> None:
+        """After a write (None: any write) to a memoised table, forget every memoised read."""
+        if sql is None or (not _READ_ONLY.match(sql) and MEMO_TABLES.search(sql)):
+            self._memo_version += 1
+            self._memo.clear()
+
+    async def memo(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
+        """`load()`'s result, remembered under `key` until a write names a `MEMO_TABLES` table.
+
+        For point reads of rarely written rows (a group by channel) that every interaction
+        needs. Only this process writes them, and every write goes through this object, so
+        a remembered value is never older than the last commit. A read that overlapped a
+        write is returned but not remembered.
+        """
+        if key in self._memo:
+            return cast("T", self._memo[key])
+        version = self._memo_version
+        value = await load()
+        if version == self._memo_version:
+            self._memo[key] = value
+            while len(self._memo) > MEMO_LIMIT:
+                del self._memo[next(iter(self._memo))]
+        return value
+
     def _route(self, sql: str) -> tuple[asyncio.Lock, aiosqlite.Connection]:
         """A plain SELECT goes to the reader; anything else (e.g. `… RETURNING`) writes."""
         if self._reader is not None and _READ_ONLY.match(sql):
@@ -176,31 +207,45 @@ class Database:
     async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
         """Run a query and return its first row, or None (a SELECT reads committed data)."""
         lock, conn = self._route(sql)
-        async with _busy_as_error(), lock:
-            return await _one(conn, sql, params)
+        try:
+            async with _busy_as_error(), lock:
+                return await _one(conn, sql, params)
+        finally:
+            self._forget(sql)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
         """Run a query and return every row (a SELECT reads committed data)."""
         lock, conn = self._route(sql)
-        async with _busy_as_error(), lock:
-            return await _all(conn, sql, params)
+        try:
+            async with _busy_as_error(), lock:
+                return await _all(conn, sql, params)
+        finally:
+            self._forget(sql)
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement in its own transaction; return the last row id."""
-        async with _busy_as_error(), self._lock:
-            return await _run(self._conn, sql, params)
+        try:
+            async with _busy_as_error(), self._lock:
+                return await _run(self._conn, sql, params)
+        finally:
+            self._forget(sql)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """Run several statements atomically (BEGIN IMMEDIATE … COMMIT, ROLLBACK on error)."""
         async with _busy_as_error(), self._lock:
             await self._conn.execute("BEGIN IMMEDIATE")
+            tx = Transaction(self._conn)
             try:
-                yield Transaction(self._conn)
-            except BaseException:
-                await self._conn.execute("ROLLBACK")
-                raise
-            await self._conn.execute("COMMIT")
+                try:
+                    yield tx
+                except BaseException:
+                    await self._conn.execute("ROLLBACK")
+                    raise
+                await self._conn.execute("COMMIT")
+            finally:
+                if tx.wrote_memo_table:  # only now: a read before COMMIT saw the old row
+                    self._forget()
 
     async def set_trace_callback(self, callback: Callable[[str], object] | None) -> None:
         """Call `callback` with every statement either connection runs (None: stop); diagnostics."""
@@ -215,8 +260,11 @@ class Database:
     @asynccontextmanager
     async def raw(self) -> AsyncIterator[aiosqlite.Connection]:
         """The bare connection, under the lock, for migrations and backups."""
-        async with self._lock:
-            yield self._conn
+        try:
+            async with self._lock:
+                yield self._conn
+        finally:
+            self._forget()  # migrations and restores may change anything
 
 
 class Transaction:
@@ -224,19 +272,28 @@ class Transaction:
 
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._conn = connection
+        self.wrote_memo_table = False  # a statement named a `MEMO_TABLES` table
+
+    def _note(self, sql: str) -> None:
+        if not _READ_ONLY.match(sql) and MEMO_TABLES.search(sql):
+            self.wrote_memo_table = True
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; return the last row id."""
+        self._note(sql)
         return await _run(self._conn, sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         """Run one statement for each parameter set."""
+        self._note(sql)
         await self._conn.executemany(sql, rows)
 
     async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
         """Run a query and return its first row, or None."""
+        self._note(sql)
         return await _one(self._conn, sql, params)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
         """Run a query and return every row."""
+        self._note(sql)
         return await _all(self._conn, sql, params)

@@ -60,14 +60,19 @@ async def group_for_channel(db: Database, guild_id: int, channel_id: int) -> Gro
 
     A channel that is some group's home channel belongs to that group; elsewhere in
     the server, the server's first group answers (the first version has one group
-    per server).
+    per server). Remembered until the next write to the groups table (`Database.memo`):
+    every command and button asks this, and settings change rarely.
     """
-    row = await db.fetchone(
-        f"SELECT {_COLUMNS} FROM groups WHERE guild_id = ? "  # noqa: S608 - constant column list
-        "ORDER BY (home_channel_id IS ?) DESC, id LIMIT 1",
-        (guild_id, channel_id),
-    )
-    return _group(row)
+
+    async def load() -> Group | None:
+        row = await db.fetchone(
+            f"SELECT {_COLUMNS} FROM groups WHERE guild_id = ? "  # noqa: S608 - constant columns
+            "ORDER BY (home_channel_id IS ?) DESC, id LIMIT 1",
+            (guild_id, channel_id),
+        )
+        return _group(row)
+
+    return await db.memo(("group_for_channel", guild_id, channel_id), load)
 
 
 async def group_by_id(db: Database, group_id: int) -> Group | None:

@@ -10,7 +10,6 @@ identifies a client is not saved: the author sees why, with their text, and can 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import secrets
@@ -191,7 +190,13 @@ class CheckinForm(discord.ui.Modal):
         """Save (or flag) the answer and confirm; the bot no longer holds the form."""
         self.context.live_forms.handling(interaction.id)
         try:
-            await save_and_confirm(self.context, interaction, self.checkin, self.answer())
+            await save_and_confirm(
+                self.context,
+                interaction,
+                self.checkin,
+                self.answer(),
+                replacing=self.earlier is not None,
+            )
         finally:
             # Only now: until this submit is handled, the orphaned-forms listener must not
             # take it for a form the bot no longer holds.
@@ -251,16 +256,10 @@ async def save_orphaned_form(
     context: CheckinContext, interaction: discord.Interaction[Any], round_id: int
 ) -> None:
     """Save a form that outlived the modal object, exactly as its own submit would."""
-    checkin = await context.service.get_round(round_id)
-    if checkin is None:
-        raise UserError("That check-in no longer exists. Use the latest check-in post.")
-    if not checkin.accepts_answers(context.bot.clock.now()):
-        raise UserError(CLOSED)
-    await require_member(context, interaction, checkin)
-    earlier = await context.service.member_answer(checkin.id, interaction.user.id)
+    checkin, earlier = await _open_round(context, interaction, round_id)
     raw: dict[str, Any] = dict(interaction.data or {})
     answer = answer_from_values(submitted_values(raw), earlier)
-    await save_and_confirm(context, interaction, checkin, answer)
+    await save_and_confirm(context, interaction, checkin, answer, replacing=earlier is not None)
 
 
 async def open_form(
@@ -270,14 +269,21 @@ async def open_form(
     typed: AnswerInput | None = None,
 ) -> None:
     """Show the form for a round to a member of its group (from the channel or a DM)."""
-    checkin = await context.service.get_round(round_id)
+    checkin, earlier = await _open_round(context, interaction, round_id)
+    await interaction.response.send_modal(CheckinForm(context, checkin, earlier, typed))
+
+
+async def _open_round(
+    context: CheckinContext, interaction: discord.Interaction[Any], round_id: int
+) -> tuple[Round, Answer | None]:
+    """The round, if it accepts answers from this member, and their earlier answer."""
+    checkin, earlier = await context.service.round_and_answer(round_id, interaction.user.id)
     if checkin is None:
         raise UserError("That check-in no longer exists. Use the latest check-in post.")
     if not checkin.accepts_answers(context.bot.clock.now()):
         raise UserError(CLOSED)
-    await require_member(context, interaction, checkin)
-    earlier = await context.service.member_answer(checkin.id, interaction.user.id)
-    await interaction.response.send_modal(CheckinForm(context, checkin, earlier, typed))
+    await require_member(context, interaction, checkin)  # before anything of theirs is shown
+    return checkin, earlier
 
 
 async def save_and_confirm(
@@ -287,8 +293,12 @@ async def save_and_confirm(
     answer: AnswerInput,
     *,
     identifiers_confirmed: bool = False,
+    replacing: bool = False,
 ) -> None:
-    """Save the answer and confirm ephemerally; a flagged note is shown back, unsaved."""
+    """Save the answer and confirm ephemerally; a flagged note is shown back, unsaved.
+
+    `replacing`: the member had answered when the form opened (the store tries that first).
+    """
     now = context.bot.clock.now()
     # From the ephemeral "note flagged" message (its buttons, or the form they reopened),
     # replace that message; from a post or a DM, answer with a new ephemeral message.
@@ -298,7 +308,12 @@ async def save_and_confirm(
     try:
         try:
             result = await context.service.answer(
-                checkin.id, user_id, answer, now, identifiers_confirmed=identifiers_confirmed
+                checkin.id,
+                user_id,
+                answer,
+                now,
+                identifiers_confirmed=identifiers_confirmed,
+                replacing=replacing,
             )
         except NoteMayIdentifyClientError as flagged:
             # Held server-side so that both buttons work after a restart; see pending.py.
@@ -321,8 +336,6 @@ async def save_and_confirm(
             view=None,
         )
         return
-    with contextlib.suppress(DatabaseBusyError):  # else it expires within the hour anyway
-        await pending.release(context.bot.db, checkin.id, user_id)
     lead = (
         "Updated: this replaced your earlier answer"
         if result.replaced

@@ -9,6 +9,9 @@ buttons), and the handler's answer, sent through `respond`, then arrives as the 
 or as the edit of the deferred message. `respond` and the guard share a per-interaction
 lock, so the two can never both acknowledge the same interaction.
 
+The guard is a timer on the event loop, not a task: it costs nothing more unless the grace
+runs out, and it is cancelled as soon as `respond` has answered.
+
 `after_answer` runs a step once the handler's answer has gone out (the closed-DMs hint is
 sent that way, as a follow-up after the answer, with no polling).
 
@@ -36,6 +39,8 @@ _GUARDED = {
 }
 _modal_openers: set[str] = set()
 _locks: dict[int, asyncio.Lock] = {}
+# One timer per guarded interaction (no task): cancelled as soon as it is answered.
+_timers: dict[int, asyncio.TimerHandle] = {}
 _guards: set[asyncio.Task[None]] = set()
 _AFTER_ANSWER = "peerpulse_after_answer"  # keys in Interaction.extras
 _ANSWERED = "peerpulse_answered"
@@ -58,17 +63,36 @@ def guard(interaction: discord.Interaction[Any], *, grace: float = GRACE_SECONDS
     ):
         return
     _locks[interaction.id] = asyncio.Lock()
-    task = asyncio.create_task(_defer_later(interaction, grace), name=f"ack-{interaction.id}")
+    loop = asyncio.get_running_loop()
+    _timers[interaction.id] = loop.call_later(grace, _grace_over, interaction)
+
+
+def _grace_over(interaction: discord.Interaction[Any]) -> None:
+    """The grace has passed unanswered: acknowledge now (a task only for the slow ones)."""
+    _timers.pop(interaction.id, None)
+    if interaction.id not in _locks:
+        return  # answered, or abandoned: it expired before anyone could answer it
+    if interaction.response.is_done():  # answered without `respond` (e.g. a modal)
+        _locks.pop(interaction.id, None)
+        return
+    task = asyncio.create_task(_defer_now(interaction), name=f"ack-{interaction.id}")
     _guards.add(task)
     task.add_done_callback(_guards.discard)
 
 
-async def _defer_later(interaction: discord.Interaction[Any], grace: float) -> None:
+def _release(interaction: discord.Interaction[Any]) -> None:
+    """Stop guarding: its timer is cancelled and its lock dropped."""
+    timer = _timers.pop(interaction.id, None)
+    if timer is not None:
+        timer.cancel()
+    _locks.pop(interaction.id, None)
+
+
+async def _defer_now(interaction: discord.Interaction[Any]) -> None:
     try:
-        await asyncio.sleep(grace)
         lock = _locks.get(interaction.id)
         if lock is None:
-            return  # abandoned: it expired before anyone could answer it
+            return  # answered or abandoned meanwhile
         async with lock:
             if interaction.response.is_done():
                 return
@@ -91,7 +115,7 @@ async def _defer_later(interaction: discord.Interaction[Any], grace: float) -> N
 
 def abandon(interaction: discord.Interaction[Any]) -> None:
     """Stop guarding an interaction that can no longer be answered (it expired)."""
-    _locks.pop(interaction.id, None)
+    _release(interaction)
 
 
 def _updates_in_place(interaction: discord.Interaction[Any]) -> bool:
@@ -136,6 +160,8 @@ async def respond(
             await interaction.edit_original_response(content=content, embed=embed, view=view)
         else:
             await interaction.followup.send(**_message(content, embed, view, file), ephemeral=True)
+    if interaction.response.is_done():
+        _release(interaction)  # answered: nothing left for the guard to do
     await _answered(interaction)
 
 

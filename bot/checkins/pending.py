@@ -3,8 +3,8 @@
 A note that may identify a client is not saved until its author confirms it. Until then
 the whole answer, note included, waits here under a random id carried by the buttons,
 for at most `PENDING_LIFETIME`: it is the author's own text, kept only so that their
-decision works after a restart. Saving the answer, the hourly purge and /me forget
-delete it.
+decision works after a restart. Saving the answer (a trigger, migration 0009), the hourly
+purge and /me forget delete it.
 """
 
 from __future__ import annotations
@@ -55,13 +55,6 @@ async def held(
         return None
     fields: dict[str, Any] = json.loads(row["answer"])
     return int(row["round_id"]), AnswerInput(**fields)
-
-
-async def release(sql: Sql, round_id: int, user_id: int) -> None:
-    """Forget what was held for the member's answer to a round (it is saved now)."""
-    await sql.execute(
-        "DELETE FROM checkin_pending WHERE round_id = ? AND user_id = ?", (round_id, user_id)
-    )
 
 
 async def purge_expired(sql: Sql, now: datetime) -> int:

@@ -205,16 +205,20 @@ class CheckinService:
         now: datetime,
         *,
         identifiers_confirmed: bool = False,
+        replacing: bool = False,
     ) -> SaveResult:
         """Save (or replace) a member's answer until close.
 
         Raises UserError when the round has closed or the input is invalid, and
         `NoteMayIdentifyClientError` (a UserError with `.flags`) when the note looks like it holds
         client identifiers and the author has not confirmed it; nothing is saved then.
+        `replacing`: the member had answered when the form opened (a hint; see `save_answer`).
         """
         cleaned = answer.cleaned()
         check_note(cleaned, identifiers_confirmed=identifiers_confirmed)
-        return await store.save_answer(self.db, round_id, user_id, cleaned, now)
+        return await store.save_answer(
+            self.db, round_id, user_id, cleaned, now, replacing=replacing
+        )
 
     async def set_note_visibility(
         self, round_id: int, user_id: int, visibility: str, now: datetime
@@ -232,6 +236,12 @@ class CheckinService:
     async def responses_so_far(self, round_id: int) -> int:
         """How many have answered the round so far (a count, to tell a note's author)."""
         return await store.response_count(self.db, round_id)
+
+    async def round_and_answer(
+        self, round_id: int, user_id: int
+    ) -> tuple[Round | None, Answer | None]:
+        """A round and the member's own answer to it, read together (to open the form)."""
+        return await store.round_and_answer(self.db, round_id, user_id)
 
     async def member_answer(self, round_id: int, user_id: int) -> Answer | None:
         """A member's own answer, to prefill their form."""

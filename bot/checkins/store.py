@@ -37,6 +37,8 @@ _ANSWER_COLUMNS = (
     "round_id, user_id, energy, caseload, boundaries, wants_consult, share_consult_name, "
     "note, note_visibility, answered_at"
 )
+# The answer's columns beside a round's (`a_` + name), for one statement that reads both.
+_ANSWER_COLUMNS_A = ", ".join(f"a.{c.strip()} AS a_{c.strip()}" for c in _ANSWER_COLUMNS.split(","))
 
 
 def timestamp(instant: datetime) -> str:
@@ -91,7 +93,6 @@ class Round:
 class SaveResult:
     """What saving an answer did; `replaced` tells the member their earlier answer was replaced."""
 
-    round: Round
     replaced: bool
 
 
@@ -123,18 +124,18 @@ def _round(row: aiosqlite.Row) -> Round:
     )
 
 
-def _answer(row: aiosqlite.Row) -> Answer:
+def _answer(row: aiosqlite.Row, prefix: str = "") -> Answer:
     return Answer(
-        round_id=row["round_id"],
-        user_id=row["user_id"],
-        energy=row["energy"],
-        caseload=cast(Caseload, row["caseload"]),
-        boundaries=cast(Boundaries, row["boundaries"]),
-        wants_consult=bool(row["wants_consult"]),
-        share_consult_name=bool(row["share_consult_name"]),
-        note=row["note"],
-        note_visibility=cast(Visibility | None, row["note_visibility"]),
-        answered_at=_instant(row["answered_at"]),
+        round_id=row[f"{prefix}round_id"],
+        user_id=row[f"{prefix}user_id"],
+        energy=row[f"{prefix}energy"],
+        caseload=cast(Caseload, row[f"{prefix}caseload"]),
+        boundaries=cast(Boundaries, row[f"{prefix}boundaries"]),
+        wants_consult=bool(row[f"{prefix}wants_consult"]),
+        share_consult_name=bool(row[f"{prefix}share_consult_name"]),
+        note=row[f"{prefix}note"],
+        note_visibility=cast(Visibility | None, row[f"{prefix}note_visibility"]),
+        answered_at=_instant(row[f"{prefix}answered_at"]),
     )
 
 
@@ -270,6 +271,25 @@ async def get_round(sql: Sql, round_id: int) -> Round | None:
     return _round(row) if row is not None else None
 
 
+async def round_and_answer(
+    sql: Sql, round_id: int, user_id: int
+) -> tuple[Round | None, Answer | None]:
+    """A round and the member's own answer to it (None, None: no such round), in one statement.
+
+    The check-in button needs both to open the form; one trip to SQLite instead of two.
+    """
+    if not is_storable_id(round_id):
+        return None, None  # a forged custom_id: SQLite would overflow
+    row = await sql.fetchone(
+        f"SELECT {_ROUND_COLUMNS_R}, {_ANSWER_COLUMNS_A} FROM checkin_rounds r "  # noqa: S608
+        "LEFT JOIN checkin_answers a ON a.round_id = r.id AND a.user_id = ? WHERE r.id = ?",
+        (user_id, round_id),
+    )
+    if row is None:
+        return None, None
+    return _round(row), (_answer(row, "a_") if row["a_round_id"] is not None else None)
+
+
 async def round_for_period(sql: Sql, group_id: int, period: str) -> Round | None:
     """The group's round of one ISO week, if it has one."""
     row = await sql.fetchone(
@@ -389,56 +409,79 @@ async def set_summary_message(sql: Sql, round_id: int, message_id: int) -> None:
 # --- answers ---------------------------------------------------------------------------
 
 
+# An answer is saved only into a round that accepts answers (`Round.accepts_answers`).
+_ACCEPTS = "r.id = :round_id AND r.status = 'open' AND r.opens_at <= :now AND r.closes_at > :now"
+_GONE = "That check-in no longer exists. Use the latest check-in post."
+_CLOSED = (
+    "This check-in has closed, so answers can no longer be changed. "
+    "The next one opens on the usual day."
+)
+
+
 async def save_answer(
-    db: Database, round_id: int, user_id: int, answer: AnswerInput, now: datetime
+    db: Database,
+    round_id: int,
+    user_id: int,
+    answer: AnswerInput,
+    now: datetime,
+    *,
+    replacing: bool = False,
 ) -> SaveResult:
     """Save a member's answer; an earlier answer to the same round is replaced until close.
 
     `answer` must already be cleaned and its note checked (see `rounds.CheckinService.answer`).
+    Each statement checks the round itself, so each is atomic on its own. `replacing` (the
+    member had answered when their form opened) only picks which statement to try first:
+    usually the one that succeeds, so the save is one trip to SQLite's thread, which the
+    member waits for. Saving releases what was held for the answer (migration 0009).
     """
-    async with db.transaction() as tx:
-        found = await get_round(tx, round_id)
+    if not is_storable_id(round_id):
+        raise UserError(_GONE)
+    values = {
+        "round_id": round_id,
+        "user_id": user_id,
+        "energy": answer.energy,
+        "caseload": answer.caseload,
+        "boundaries": answer.boundaries,
+        "wants_consult": int(answer.wants_consult),
+        "share_consult_name": int(answer.share_consult_name),
+        "note": answer.note,
+        "note_visibility": answer.note_visibility if answer.note is not None else None,
+        "now": timestamp(now),
+        "note_created_at": timestamp(now) if answer.note is not None else None,
+    }
+    for _ in range(2):  # a row erased or added between the statements: try both again
+        for replace in (True, False) if replacing else (False, True):
+            statement = _REPLACE_ANSWER if replace else _INSERT_ANSWER
+            if await db.fetchone(statement, values) is not None:
+                return SaveResult(replaced=replace)
+        found = await get_round(db, round_id)
         if found is None:
-            raise UserError("That check-in no longer exists. Use the latest check-in post.")
+            raise UserError(_GONE)
         if not found.accepts_answers(now):
-            raise UserError(
-                "This check-in has closed, so answers can no longer be changed. "
-                "The next one opens on the usual day."
-            )
-        earlier = await tx.fetchone(
-            "SELECT note, note_created_at FROM checkin_answers WHERE round_id = ? AND user_id = ?",
-            (round_id, user_id),
-        )
-        note_created_at = timestamp(now) if answer.note is not None else None
-        if answer.note is not None and earlier is not None and earlier["note"] == answer.note:
-            # An unchanged note keeps its age, so editing other answers does not extend retention.
-            note_created_at = earlier["note_created_at"]
-        await tx.execute(
-            "INSERT INTO checkin_answers (round_id, group_id, user_id, energy, caseload, "
-            "boundaries, wants_consult, share_consult_name, note, note_visibility, answered_at, "
-            "note_created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (round_id, user_id) DO UPDATE SET energy = excluded.energy, "
-            "caseload = excluded.caseload, boundaries = excluded.boundaries, "
-            "wants_consult = excluded.wants_consult, "
-            "share_consult_name = excluded.share_consult_name, note = excluded.note, "
-            "note_visibility = excluded.note_visibility, answered_at = excluded.answered_at, "
-            "note_created_at = excluded.note_created_at",
-            (
-                round_id,
-                found.group_id,
-                user_id,
-                answer.energy,
-                answer.caseload,
-                answer.boundaries,
-                int(answer.wants_consult),
-                int(answer.share_consult_name),
-                answer.note,
-                answer.note_visibility if answer.note is not None else None,
-                timestamp(now),
-                note_created_at,
-            ),
-        )
-    return SaveResult(round=found, replaced=earlier is not None)
+            raise UserError(_CLOSED)
+    raise UserError("Your answer could not be saved just now. Please send it again.")
+
+
+_INSERT_ANSWER = (
+    "INSERT INTO checkin_answers (round_id, group_id, user_id, energy, caseload, "  # noqa: S608
+    "boundaries, wants_consult, share_consult_name, note, note_visibility, answered_at, "
+    "note_created_at) SELECT r.id, r.group_id, :user_id, :energy, :caseload, "
+    ":boundaries, :wants_consult, :share_consult_name, :note, :note_visibility, :now, "
+    f":note_created_at FROM checkin_rounds r WHERE {_ACCEPTS} "
+    "ON CONFLICT (round_id, user_id) DO NOTHING RETURNING 1"
+)
+# An unchanged note keeps its age, so editing other answers does not extend retention.
+_REPLACE_ANSWER = (
+    "UPDATE checkin_answers SET energy = :energy, caseload = :caseload, "  # noqa: S608
+    "boundaries = :boundaries, wants_consult = :wants_consult, "
+    "share_consult_name = :share_consult_name, note = :note, "
+    "note_visibility = :note_visibility, answered_at = :now, "
+    "note_created_at = CASE WHEN :note IS NOT NULL AND note = :note "
+    "THEN note_created_at ELSE :note_created_at END "
+    "WHERE round_id = :round_id AND user_id = :user_id "
+    f"AND EXISTS (SELECT 1 FROM checkin_rounds r WHERE {_ACCEPTS}) RETURNING 1"
+)
 
 
 async def round_answers(sql: Sql, round_id: int) -> list[Answer]:

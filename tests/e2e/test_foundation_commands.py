@@ -191,3 +191,26 @@ async def test_unexpected_error_gives_an_incident_id(
     assert f"incident {incident}" in caplog.text
     assert "Traceback" in caplog.text or "no such table" in caplog.text
     assert "no such table" not in content
+
+
+async def test_a_settings_change_is_seen_by_the_very_next_command(
+    server: SandboxServer, group: DemoGroup, peerpulse: RunningBot
+) -> None:
+    """The channel's group is remembered between commands, never past a change to it."""
+    ana = server.actor(group.member_ids[0])
+    mira = server.actor(group.moderator_id)
+    home = group.home_channel_id
+    before = await ana.slash("me show", channel_id=home)
+    assert before.message is not None
+    assert "Asia/Tokyo" not in before.message.embed_text()
+    await ana.slash("privacy", channel_id=home)
+    changed = await mira.slash(
+        "peerpulse settings", channel_id=home, options={"timezone": "Asia/Tokyo"}
+    )
+    assert changed.message is not None
+    after = await ana.slash("me show", channel_id=home)
+    assert after.message is not None
+    assert "Asia/Tokyo" in after.message.embed_text()
+    shown = await mira.slash("peerpulse settings", channel_id=home)
+    assert shown.message is not None
+    assert "Asia/Tokyo" in shown.message.embed_text()

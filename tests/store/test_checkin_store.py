@@ -7,8 +7,9 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+from sql_trace import counting
 
-from bot.checkins import store
+from bot.checkins import pending, store
 from bot.checkins.answers import AnswerInput
 from bot.checkins.schedule import CheckinSchedule, window_for_week
 from bot.clock import VirtualClock
@@ -199,3 +200,57 @@ async def test_a_round_id_no_round_can_have_finds_nothing(
     with pytest.raises(UserError):
         await store.set_note_visibility(db, forged, 7, "group", OPENS)
     assert await store.get_round(db, checkin.id) == checkin
+
+
+async def test_the_form_reads_its_round_and_the_earlier_answer_in_one_statement(
+    db: Database, clock: VirtualClock
+) -> None:
+    _, checkin = await make_round(db, clock)
+    await store.save_answer(db, checkin.id, 7, form(2, "mine"), OPENS)
+    async with counting(db) as statements:
+        found, earlier = await store.round_and_answer(db, checkin.id, 7)
+    assert len(statements) == 1
+    assert found == checkin
+    assert earlier == await store.member_answer(db, checkin.id, 7)
+    assert earlier is not None
+    assert earlier.note == "mine"
+    assert await store.round_and_answer(db, checkin.id, 8) == (checkin, None)
+    assert await store.round_and_answer(db, 999, 7) == (None, None)
+    assert await store.round_and_answer(db, 2**70, 7) == (None, None)  # a forged custom_id
+
+
+async def test_saving_is_one_statement_and_releases_what_was_held(
+    db: Database, clock: VirtualClock
+) -> None:
+    """The confirmation waits for one statement (two for a replacement), held answer released."""
+    _, checkin = await make_round(db, clock)
+    await pending.hold(db, checkin.id, 7, form(2, "call Maria"), OPENS)
+    async with counting(db) as first:
+        saved = await store.save_answer(db, checkin.id, 7, form(2, "a thought"), OPENS)
+    assert not saved.replaced
+    assert len(trips(first)) == 1
+    assert await db.fetchone("SELECT 1 FROM checkin_pending") is None
+    await pending.hold(db, checkin.id, 7, form(2, "call Maria again"), OPENS)
+    async with counting(db) as second:
+        again = await store.save_answer(db, checkin.id, 7, form(3, "a thought"), OPENS)
+    assert again.replaced
+    assert len(trips(second)) == 2  # tried as a first answer, then replaced
+    async with counting(db) as hinted:
+        edited = await store.save_answer(
+            db, checkin.id, 7, form(3, "a thought"), OPENS, replacing=True
+        )
+    assert edited.replaced
+    assert len(trips(hinted)) == 1  # the form knew of the earlier answer
+    async with counting(db) as wrong_hint:
+        other = await store.save_answer(db, checkin.id, 8, form(4), OPENS, replacing=True)
+    assert not other.replaced  # a wrong hint costs a statement, never the answer
+    assert len(trips(wrong_hint)) == 2
+    assert len(await store.round_answers(db, checkin.id)) == 2
+    assert await db.fetchone("SELECT 1 FROM checkin_pending") is None
+    visible = await store.set_note_visibility(db, checkin.id, 7, "moderators", OPENS)
+    assert visible.energy == 3
+
+
+def trips(statements: list[str]) -> list[str]:
+    """Distinct statements sent (SQLite traces a statement again for each trigger it fires)."""
+    return list(dict.fromkeys(s for s in statements if not s.startswith("--")))

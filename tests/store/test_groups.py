@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from sql_trace import counting
 
 from bot.clock import VirtualClock
 from bot.config import GroupDefaults
@@ -75,3 +78,62 @@ async def test_a_channel_is_home_to_one_group_only(db: Database, clock: VirtualC
     assert other_id != group.id
     with pytest.raises(UserError, match="already another group's home channel"):
         await update_settings(db, group.id, SettingsChange(home_channel_id=OTHER_CHANNEL))
+
+
+async def test_a_channel_s_group_is_read_once_until_a_write(
+    db: Database, clock: VirtualClock
+) -> None:
+    """Every command asks for its channel's group: it is remembered, not queried each time."""
+    group = await ensure_group(db, clock, GUILD, CHANNEL, GroupDefaults())
+    async with counting(db) as statements:
+        for _ in range(3):
+            assert await group_for_channel(db, GUILD, CHANNEL) == group
+    assert len([s for s in statements if "FROM groups" in s]) <= 1
+
+
+async def test_the_remembered_group_is_never_older_than_a_write(
+    db: Database, clock: VirtualClock
+) -> None:
+    """Settings changes, raw writes and new groups are all seen by the very next read."""
+    group = await ensure_group(db, clock, GUILD, CHANNEL, GroupDefaults())
+    assert await group_for_channel(db, GUILD, CHANNEL) == group
+    await update_settings(db, group.id, SettingsChange(timezone="Asia/Tokyo"))
+    found = await group_for_channel(db, GUILD, CHANNEL)
+    assert found is not None
+    assert found.timezone == "Asia/Tokyo"
+    await db.execute("UPDATE groups SET retention_days = 30")
+    found = await group_for_channel(db, GUILD, CHANNEL)
+    assert found is not None
+    assert found.retention_days == 30
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE groups SET anonymity_threshold = 9")
+    found = await group_for_channel(db, GUILD, CHANNEL)
+    assert found is not None
+    assert found.anonymity_threshold == 9
+    assert await group_for_channel(db, GUILD + 1, CHANNEL) is None
+    created = await ensure_group(db, clock, GUILD + 1, CHANNEL, GroupDefaults())
+    assert await group_for_channel(db, GUILD + 1, CHANNEL) == created
+
+
+async def test_a_read_overlapping_a_write_is_not_remembered(
+    db: Database, clock: VirtualClock
+) -> None:
+    """A read that started before a settings change committed is not kept for later."""
+    group = await ensure_group(db, clock, GUILD, CHANNEL, GroupDefaults())
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_read() -> str:
+        started.set()
+        await release.wait()
+        return "old"
+
+    reading = asyncio.create_task(db.memo("key", slow_read))
+    await started.wait()
+    await update_settings(db, group.id, SettingsChange(timezone="Asia/Tokyo"))
+    release.set()
+    assert await reading == "old"
+
+    async def fresh_read() -> str:
+        return "new"
+
+    assert await db.memo("key", fresh_read) == "new"
