@@ -4,7 +4,9 @@ Each run returns expired leases to pending, then, batch by batch: decides each d
 row against the member's boundaries (drop, hold until their window, or send), leases
 the rows to send inside one transaction, and sends them — one member's rows in order
 by one worker, many members at once, every request paced through a shared limiter —
-recording delivered rows in group commits (see `_SentLog`).
+recording delivered rows in group commits (see `_SentLog`). DM channels are opened by
+a few tasks of their own at their slower pace, which hand each member to the senders
+once open, so members whose channel is known never wait behind first-time opens.
 """
 
 from __future__ import annotations
@@ -128,6 +130,50 @@ class _SentLog:
                 await _log_unmarked(self._db, item)
 
 
+_Answers = dict[tuple[int, int | None, int], bool]  # (guild, channel, member): may reach
+
+
+@dataclass
+class _Job:
+    """One member's rows in a run, sent in order; `index` is the next row to try."""
+
+    rows: list[DueRow]
+    channel_id: int | None
+    index: int = 0
+
+
+class _Lanes:
+    """Members waiting for their DM channel to open, and members ready to be sent to.
+
+    Workers take from one lane and may hand a member to the other; when every member is
+    done, every worker's `take` returns None.
+    """
+
+    def __init__(self) -> None:
+        self.opening: deque[_Job] = deque()
+        self.sending: deque[_Job] = deque()
+        self.remaining = 0
+        self._changed = asyncio.Condition()
+
+    async def take(self, lane: deque[_Job]) -> _Job | None:
+        """The next member of `lane`, waiting for one; None once every member is done."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: bool(lane) or self.remaining == 0)
+            return lane.popleft() if lane else None
+
+    async def put(self, lane: deque[_Job], job: _Job) -> None:
+        """Hand a member to `lane`."""
+        async with self._changed:
+            lane.append(job)
+            self._changed.notify_all()
+
+    async def finish(self) -> None:
+        """Note that a member is done."""
+        async with self._changed:
+            self.remaining -= 1
+            self._changed.notify_all()
+
+
 @dataclass
 class _Run:
     """One run's shared state: its start instant, a global rate-limit pause, sent DMs."""
@@ -154,6 +200,7 @@ class Dispatcher:
         limiter: AbstractAsyncContextManager[None] | None = None,
         open_limiter: AbstractAsyncContextManager[None] | None = None,
         concurrency: int = 16,
+        openers: int = 2,
         rng: random.Random | None = None,
         owner: str | None = None,
         settings: DeliverySettings | None = None,
@@ -161,11 +208,12 @@ class Dispatcher:
     ) -> None:
         """`limiter` paces every request (share it with other REST traffic, e.g. an
         `AdaptivePacer` that the HTTP layer also reports to); `open_limiter`
-        additionally paces opening DM channels; `concurrency` bounds members served at once;
-        `access`, when given, is asked before each DM whether the member still belongs.
+        additionally paces opening DM channels, done by `openers` tasks of their own so that
+        no sender waits on an open; `concurrency` bounds members sent to at once;
+        `access`, when given, is asked before a member's first DM whether they still belong.
         """
-        if concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
+        if concurrency < 1 or openers < 1:
+            raise ValueError("concurrency and openers must be at least 1")
         self._db = db
         self._transport = transport
         self._limiter: AbstractAsyncContextManager[None] = limiter or steady_limiter()
@@ -173,6 +221,7 @@ class Dispatcher:
             DEFAULT_DM_OPENS_PER_SECOND
         )
         self._concurrency = concurrency
+        self._openers = openers
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self.owner = owner or f"dispatcher-{secrets.token_hex(6)}"
         self._settings = settings or DeliverySettings()
@@ -234,26 +283,33 @@ class Dispatcher:
         return decided, to_send
 
     async def _send_all(self, rows: Sequence[DueRow], run: _Run) -> None:
-        rows = await self._reachable(rows, run)
         by_user: dict[int, list[DueRow]] = {}
         for row in rows:
             by_user.setdefault(row.item.user_id, []).append(row)
-        # Members whose DM channel is known first: they cost one request each.
-        queue = deque(sorted(by_user.values(), key=lambda items: items[0].channel_id is None))
-
-        async def worker() -> None:
-            while queue:
-                await self._deliver_to_member(queue.popleft(), run)
+        lanes = _Lanes()
+        for items in by_user.values():
+            job = _Job(items, items[0].channel_id)
+            (lanes.sending if job.channel_id is not None else lanes.opening).append(job)
+        lanes.remaining = len(by_user)
+        answers: dict[tuple[int, int | None, int], bool] = {}
 
         recorder = asyncio.create_task(run.sent.run(), name="dispatcher-sent-log")
         try:
             async with asyncio.TaskGroup() as group:
-                for _ in range(min(self._concurrency, len(queue))):
-                    group.create_task(worker())
+                # Sends stay `concurrency` wide; a few openers, paced by `open_limiter`, hand
+                # members to them as their channels open, so no member waits behind an open.
+                for _ in range(min(self._concurrency, len(by_user))):
+                    group.create_task(self._sender(lanes, answers, run))
+                for _ in range(self._openers):
+                    group.create_task(self._opener(lanes, answers, run))
         except BaseException:
             # Cancelled (a shutdown) or broken: rows never tried go back now instead of
             # waiting out their lease; a row whose request was under way keeps its lease.
-            untried = [row.item.id for items in queue for row in items]
+            untried = [
+                row.item.id
+                for job in (*lanes.sending, *lanes.opening)
+                for row in job.rows[job.index :]
+            ]
             await asyncio.shield(self._release_untried(untried, run))
             raise
         finally:
@@ -272,28 +328,79 @@ class Dispatcher:
                 attempted=False,
             )
 
-    async def _deliver_to_member(self, rows: list[DueRow], run: _Run) -> None:
-        channel_id = rows[0].channel_id
-        for index, row in enumerate(rows):
-            item = row.item
+    async def _opener(self, lanes: _Lanes, answers: _Answers, run: _Run) -> None:
+        """Open DM channels, one member at a time, and hand each member to the senders."""
+        while (job := await lanes.take(lanes.opening)) is not None:
+            while await self._next_sendable(job, answers, run):
+                row = job.rows[job.index]
+                try:
+                    async with self._open_limiter, self._limiter:
+                        channel_id = await self._transport.open_dm(row.item.user_id)
+                except DmsClosedError:
+                    await self._dms_closed(row.item, job.rows[job.index + 1 :], run)
+                    job.index = len(job.rows)
+                    break
+                except Exception as error:  # noqa: BLE001 - recorded on the row, retried
+                    await self._failed(row.item, error, run)
+                    job.index += 1
+                    continue
+                await recipients.remember_channel(
+                    self._db,
+                    row.item.user_id,
+                    channel_id,
+                    now=run.now(),
+                    lease=(row.item.id, self.owner),
+                )
+                job.channel_id = channel_id
+                break
+            if job.channel_id is not None and job.index < len(job.rows):
+                await lanes.put(lanes.sending, job)
+            else:
+                await lanes.finish()
+
+    async def _sender(self, lanes: _Lanes, answers: _Answers, run: _Run) -> None:
+        """Deliver members' rows in order, each member's channel known."""
+        while (job := await lanes.take(lanes.sending)) is not None:
+            if await self._deliver_to_member(job, answers, run):
+                await lanes.put(lanes.opening, job)  # its channel is gone: open it again
+            else:
+                await lanes.finish()
+
+    async def _next_sendable(self, job: _Job, answers: _Answers, run: _Run) -> bool:
+        """Move `job` to its next row that may be sent now (dropping or holding the rows
+        before it); False when none is left."""
+        while job.index < len(job.rows):
+            row = job.rows[job.index]
             if run.paused_until is not None:
                 await outbox.release(
                     self._db,
-                    item.id,
+                    row.item.id,
                     owner=self.owner,
                     retry_at=run.paused_until,
                     error=None,
                     now=run.now(),
                     attempted=False,
                 )
-                continue
+            elif await self._reachable(row, answers, run) and await self._still_allowed(row, run):
+                return True
+            job.index += 1
+        return False
+
+    async def _deliver_to_member(self, job: _Job, answers: _Answers, run: _Run) -> bool:
+        """Send the member's rows in order; True when their channel must be opened again."""
+        while await self._next_sendable(job, answers, run):
+            row = job.rows[job.index]
+            item = row.item
+            if job.channel_id is None:
+                return True
+            job.index += 1
             try:
-                channel_id, message_id = await self._attempt(row, channel_id, run)
+                message_id = await self._attempt(row, job.channel_id, run)
             except DmsClosedError:
-                await self._dms_closed(item, rows[index + 1 :], run)
-                return
+                await self._dms_closed(item, job.rows[job.index :], run)
+                return False
             except ChannelGoneError as error:
-                channel_id = None
+                job.channel_id = None
                 await recipients.forget_channel(self._db, item.user_id, now=run.now())
                 await self._retry_or_fail(item, error, run, retry_after=0.0)
             except Exception as error:  # noqa: BLE001 - every failure is recorded on the row
@@ -301,28 +408,15 @@ class Dispatcher:
             else:
                 if message_id is not None:
                     await self._mark_sent(item, message_id, run)
+        return False
 
-    async def _attempt(
-        self, row: DueRow, channel_id: int | None, run: _Run
-    ) -> tuple[int | None, int | None]:
-        """Open the DM channel if needed and send; the message id, or None if held back."""
-        if not await self._still_allowed(row, run):
-            return channel_id, None
-        if channel_id is None:
-            async with self._open_limiter, self._limiter:
-                channel_id = await self._transport.open_dm(row.item.user_id)
-            await recipients.remember_channel(
-                self._db,
-                row.item.user_id,
-                channel_id,
-                now=run.now(),
-                lease=(row.item.id, self.owner),
-            )
+    async def _attempt(self, row: DueRow, channel_id: int, run: _Run) -> int | None:
+        """Send one row on a known channel; the message id, or None if held back."""
         async with self._limiter:
             # Pacing may have kept this row waiting: its window may have closed since.
             if not await self._still_allowed(row, run):
-                return channel_id, None
-            return channel_id, await self._transport.send(channel_id, row.item)
+                return None
+            return await self._transport.send(channel_id, row.item)
 
     async def _failed(self, item: OutboxItem, error: Exception, run: _Run) -> None:
         if isinstance(error, RateLimitedError):
@@ -383,35 +477,28 @@ class Dispatcher:
             )
         return not isinstance(decision, (Drop, Hold))
 
-    async def _reachable(self, rows: Sequence[DueRow], run: _Run) -> list[DueRow]:
-        """The claimed rows whose member still belongs to the group; the others are dropped.
+    async def _reachable(self, row: DueRow, answers: _Answers, run: _Run) -> bool:
+        """Whether the row's member still belongs to its group; the row is dropped if not.
 
-        Asked one member at a time, in order, before the workers start, so that these
-        requests do not race the sends (and a run's requests keep a deterministic order).
+        Asked right before the member's first request (once per guild, channel and member
+        in a run), inside their worker, so the checks do not hold up the fan-out. When
+        Discord cannot tell now, the failure is recorded on the row (retried) and False.
         """
         if self._access is None:
-            return list(rows)
-        kept: list[DueRow] = []
-        answers: dict[tuple[int, int | None, int], bool] = {}
-        for index, row in enumerate(rows):
-            payload_channel = row.item.payload.get("channel_id")
-            channel = payload_channel if isinstance(payload_channel, int) else row.home_channel_id
-            key = (row.guild_id, channel, row.item.user_id)
+            return True
+        payload_channel = row.item.payload.get("channel_id")
+        channel = payload_channel if isinstance(payload_channel, int) else row.home_channel_id
+        key = (row.guild_id, channel, row.item.user_id)
+        if key not in answers:
             try:
-                if key not in answers:
-                    async with self._limiter:
-                        answers[key] = await self._access.can_reach(*key)
+                async with self._limiter:
+                    answers[key] = await self._access.can_reach(*key)
             except Exception as error:  # noqa: BLE001 - recorded on the row, retried
                 await self._failed(row.item, error, run)
-                continue
-            except BaseException:
-                await asyncio.shield(self._release_untried([r.item.id for r in rows[index:]], run))
-                raise
-            if answers[key]:
-                kept.append(row)
-            else:
-                await outbox.drop(self._db, row.item.id, NO_ACCESS, now=run.now())
-        return kept
+                return False
+        if not answers[key]:
+            await outbox.drop(self._db, row.item.id, NO_ACCESS, now=run.now())
+        return answers[key]
 
     async def _dms_closed(self, item: OutboxItem, rest: Sequence[DueRow], run: _Run) -> None:
         now = run.now()
