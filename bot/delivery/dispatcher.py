@@ -145,33 +145,82 @@ class _Job:
 class _Lanes:
     """Members waiting for their DM channel to open, and members ready to be sent to.
 
-    Workers take from one lane and may hand a member to the other; when every member is
-    done, every worker's `take` returns None.
+    Workers take from one lane and may hand a member to the other; once the feeder has
+    closed the lanes and every member is done, every worker's `take` returns None.
     """
 
     def __init__(self) -> None:
         self.opening: deque[_Job] = deque()
         self.sending: deque[_Job] = deque()
-        self.remaining = 0
+        self._active: dict[int, _Job] = {}  # by member: their rows in this run, not done
+        self._in_opener: list[_Job] = []  # taken by an opener: nothing sent for them yet
+        self._closed = False
         self._changed = asyncio.Condition()
+
+    def _over(self) -> bool:
+        return self._closed and not self._active
+
+    async def add(self, rows: Sequence[DueRow]) -> None:
+        """Hand claimed rows to the workers (a member's later rows join their job)."""
+        async with self._changed:
+            for row in rows:
+                job = self._active.get(row.item.user_id)
+                if job is not None:
+                    job.rows.append(row)
+                    continue
+                job = self._active[row.item.user_id] = _Job([row], row.channel_id)
+                (self.sending if job.channel_id is not None else self.opening).append(job)
+            self._changed.notify_all()
 
     async def take(self, lane: deque[_Job]) -> _Job | None:
         """The next member of `lane`, waiting for one; None once every member is done."""
         async with self._changed:
-            await self._changed.wait_for(lambda: bool(lane) or self.remaining == 0)
-            return lane.popleft() if lane else None
+            await self._changed.wait_for(lambda: bool(lane) or self._over())
+            if not lane:
+                return None
+            job = lane.popleft()
+            if lane is self.opening:
+                self._in_opener.append(job)
+            return job
 
-    async def put(self, lane: deque[_Job], job: _Job) -> None:
-        """Hand a member to `lane`."""
+    async def put(self, job: _Job, *, from_opening: bool = False) -> None:
+        """Hand a member on: to a sender (channel known), an opener, or done."""
         async with self._changed:
-            lane.append(job)
+            if from_opening:
+                self._in_opener = [j for j in self._in_opener if j is not job]
+            if job.index >= len(job.rows):
+                del self._active[job.rows[0].item.user_id]
+            else:
+                (self.sending if job.channel_id is not None else self.opening).append(job)
             self._changed.notify_all()
 
-    async def finish(self) -> None:
-        """Note that a member is done."""
+    async def taken(self) -> None:
+        """Wait until the senders have taken every member ready to send."""
         async with self._changed:
-            self.remaining -= 1
+            await self._changed.wait_for(lambda: not self.sending)
+
+    async def opened(self, timeout: float) -> bool:  # noqa: ASYNC109 - a poll, not a deadline
+        """Wait (at most `timeout` s) until no member waits for their channel; whether so."""
+        async with self._changed:
+            try:
+                await asyncio.wait_for(
+                    self._changed.wait_for(lambda: not self.opening and not self._in_opener),
+                    timeout,
+                )
+            except TimeoutError:
+                return False
+            return True
+
+    async def close(self) -> None:
+        """No more members: workers stop once those handed over are done."""
+        async with self._changed:
+            self._closed = True
             self._changed.notify_all()
+
+    def untried(self) -> list[int]:
+        """Outbox ids of rows no request was sent for (openers only open channels)."""
+        waiting = (*self.sending, *self.opening, *self._in_opener)
+        return [r.item.id for job in waiting for r in job.rows[job.index :]]
 
 
 @dataclass
@@ -201,6 +250,7 @@ class Dispatcher:
         open_limiter: AbstractAsyncContextManager[None] | None = None,
         concurrency: int = 16,
         openers: int = 2,
+        poll_seconds: float = 1.0,
         rng: random.Random | None = None,
         owner: str | None = None,
         settings: DeliverySettings | None = None,
@@ -222,6 +272,7 @@ class Dispatcher:
         )
         self._concurrency = concurrency
         self._openers = openers
+        self._poll_seconds = poll_seconds
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self.owner = owner or f"dispatcher-{secrets.token_hex(6)}"
         self._settings = settings or DeliverySettings()
@@ -233,21 +284,57 @@ class Dispatcher:
         return await outbox.reclaim_expired_leases(self._db, now)
 
     async def run_due(self, now: datetime) -> int:
-        """Deliver everything due at `now`; return how many rows changed state."""
+        """Deliver everything due at `now`; return how many rows changed state.
+
+        Batches are claimed as the senders take them; members waiting for their DM
+        channel to open do not hold the next batch back, and while some still wait the
+        run looks for newly due rows every `poll_seconds`.
+        """
         async with self._running:
             run = _Run(now, asyncio.get_running_loop().time(), _SentLog(self._db, self.owner))
             await self.recover(now)
-            effects = 0
-            while run.paused_until is None:
-                rows = await outbox.due_rows(self._db, run.now(), self._settings.batch_size)
-                if not rows:
-                    break
+            rows = await outbox.due_rows(self._db, run.now(), self._settings.batch_size)
+            if not rows:
+                return 0
+            lanes = _Lanes()
+            answers: _Answers = {}
+            recorder = asyncio.create_task(run.sent.run(), name="dispatcher-sent-log")
+            try:
+                async with asyncio.TaskGroup() as group:
+                    # Sends stay `concurrency` wide; a few openers, paced by `open_limiter`,
+                    # hand members to them as their channels open.
+                    for _ in range(self._concurrency):
+                        group.create_task(self._sender(lanes, answers, run))
+                    for _ in range(self._openers):
+                        group.create_task(self._opener(lanes, answers, run))
+                    try:
+                        return await self._feed(rows, lanes, run)
+                    finally:
+                        await lanes.close()
+            except BaseException:
+                # Cancelled (a shutdown) or broken: rows never tried go back now instead of
+                # waiting out their lease; a row whose request was under way keeps its lease.
+                await asyncio.shield(self._release_untried(lanes.untried(), run))
+                raise
+            finally:
+                # Never cancelled mid-commit: it finishes what has gathered, then stops.
+                await asyncio.shield(run.sent.close(recorder))
+
+    async def _feed(self, rows: Sequence[DueRow], lanes: _Lanes, run: _Run) -> int:
+        """Decide and claim due rows batch by batch, handing them to the workers."""
+        effects = 0
+        while True:
+            if rows:
                 decided, to_send = await self._decide_and_claim(rows, run)
                 effects += decided + len(to_send)
-                await self._send_all(to_send, run)
-                if len(rows) < self._settings.batch_size:
-                    break
-            return effects
+                await lanes.add(to_send)
+            if run.paused_until is not None:
+                return effects
+            if len(rows) == self._settings.batch_size:
+                await lanes.taken()  # the next batch once the senders took this one
+            elif await lanes.opened(self._poll_seconds):
+                return effects
+            rows = await outbox.due_rows(self._db, run.now(), self._settings.batch_size)
 
     async def _decide_and_claim(
         self, rows: Sequence[DueRow], run: _Run
@@ -281,40 +368,6 @@ class Dispatcher:
                 now=now,
             )
         return decided, to_send
-
-    async def _send_all(self, rows: Sequence[DueRow], run: _Run) -> None:
-        by_user: dict[int, list[DueRow]] = {}
-        for row in rows:
-            by_user.setdefault(row.item.user_id, []).append(row)
-        lanes = _Lanes()
-        for items in by_user.values():
-            job = _Job(items, items[0].channel_id)
-            (lanes.sending if job.channel_id is not None else lanes.opening).append(job)
-        lanes.remaining = len(by_user)
-        answers: dict[tuple[int, int | None, int], bool] = {}
-
-        recorder = asyncio.create_task(run.sent.run(), name="dispatcher-sent-log")
-        try:
-            async with asyncio.TaskGroup() as group:
-                # Sends stay `concurrency` wide; a few openers, paced by `open_limiter`, hand
-                # members to them as their channels open, so no member waits behind an open.
-                for _ in range(min(self._concurrency, len(by_user))):
-                    group.create_task(self._sender(lanes, answers, run))
-                for _ in range(self._openers):
-                    group.create_task(self._opener(lanes, answers, run))
-        except BaseException:
-            # Cancelled (a shutdown) or broken: rows never tried go back now instead of
-            # waiting out their lease; a row whose request was under way keeps its lease.
-            untried = [
-                row.item.id
-                for job in (*lanes.sending, *lanes.opening)
-                for row in job.rows[job.index :]
-            ]
-            await asyncio.shield(self._release_untried(untried, run))
-            raise
-        finally:
-            # Never cancelled mid-commit: it finishes what has gathered, then stops.
-            await asyncio.shield(run.sent.close(recorder))
 
     async def _release_untried(self, ids: Sequence[int], run: _Run) -> None:
         for outbox_id in ids:
@@ -353,18 +406,13 @@ class Dispatcher:
                 )
                 job.channel_id = channel_id
                 break
-            if job.channel_id is not None and job.index < len(job.rows):
-                await lanes.put(lanes.sending, job)
-            else:
-                await lanes.finish()
+            await lanes.put(job, from_opening=True)
 
     async def _sender(self, lanes: _Lanes, answers: _Answers, run: _Run) -> None:
         """Deliver members' rows in order, each member's channel known."""
         while (job := await lanes.take(lanes.sending)) is not None:
-            if await self._deliver_to_member(job, answers, run):
-                await lanes.put(lanes.opening, job)  # its channel is gone: open it again
-            else:
-                await lanes.finish()
+            await self._deliver_to_member(job, answers, run)
+            await lanes.put(job)  # done, or its channel is gone: to an opener
 
     async def _next_sendable(self, job: _Job, answers: _Answers, run: _Run) -> bool:
         """Move `job` to its next row that may be sent now (dropping or holding the rows
@@ -386,19 +434,17 @@ class Dispatcher:
             job.index += 1
         return False
 
-    async def _deliver_to_member(self, job: _Job, answers: _Answers, run: _Run) -> bool:
-        """Send the member's rows in order; True when their channel must be opened again."""
-        while await self._next_sendable(job, answers, run):
+    async def _deliver_to_member(self, job: _Job, answers: _Answers, run: _Run) -> None:
+        """Send the member's rows in order, until done or their channel is gone."""
+        while job.channel_id is not None and await self._next_sendable(job, answers, run):
             row = job.rows[job.index]
             item = row.item
-            if job.channel_id is None:
-                return True
             job.index += 1
             try:
                 message_id = await self._attempt(row, job.channel_id, run)
             except DmsClosedError:
                 await self._dms_closed(item, job.rows[job.index :], run)
-                return False
+                job.index = len(job.rows)
             except ChannelGoneError as error:
                 job.channel_id = None
                 await recipients.forget_channel(self._db, item.user_id, now=run.now())
@@ -408,7 +454,6 @@ class Dispatcher:
             else:
                 if message_id is not None:
                     await self._mark_sent(item, message_id, run)
-        return False
 
     async def _attempt(self, row: DueRow, channel_id: int, run: _Run) -> int | None:
         """Send one row on a known channel; the message id, or None if held back."""
