@@ -179,13 +179,15 @@ async def lateness(dms: int, open_after: float = 5.0, close_after: float = 15.0)
         steps, db = f.running.bot.steps, f.running.db
         base_instant, base = f.clock.now(), loop.time()
         late: dict[str, float] = {}
+        sent: dict[str, int] = {}
 
         def probe(name: str, after: float) -> None:
             async def step(now: datetime) -> int:
                 if name in late or now < base_instant + timedelta(seconds=after):
                     return 0
-                await db.fetchone("SELECT count(*) FROM outbox WHERE status = 'sent'")
+                row = await db.fetchone("SELECT count(*) FROM outbox WHERE status = 'sent'")
                 late[name] = loop.time() - base - after
+                sent[name] = row[0] if row else 0
                 return 0
 
             steps.register(f"bench-{name}", step)
@@ -194,12 +196,9 @@ async def lateness(dms: int, open_after: float = 5.0, close_after: float = 15.0)
         probe("close", close_after)
         steps.start(f.clock)
         try:
-            delivered_at_close = 0
             while len(late) < 2 or steps.running("delivery"):
                 f.clock.set(base_instant + timedelta(seconds=loop.time() - base))
                 steps.tick(f.clock.now())
-                if "close" in late and not delivered_at_close:
-                    delivered_at_close = sum(len(f.server.dm_timeline(u)) for u in f.member_ids)
                 await asyncio.sleep(0.2)
             while sum(len(f.server.dm_timeline(u)) for u in f.member_ids) < dms:
                 steps.tick(f.clock.now())
@@ -207,7 +206,9 @@ async def lateness(dms: int, open_after: float = 5.0, close_after: float = 15.0)
         finally:
             await steps.stop()
         _check_all_sent(f)
-        return Lateness(late["open"], late["close"], delivered_at_close)
+        if sent["close"] >= dms:
+            raise RuntimeError("the fan-out was over before the close: not a measurement")
+        return Lateness(late["open"], late["close"], sent["close"])
 
 
 def rows(runs: int = 3, quick: bool = False) -> list[Row]:
@@ -215,7 +216,8 @@ def rows(runs: int = 3, quick: bool = False) -> list[Row]:
     warm_dms, cold_dms, late_dms = (200, 10, 300) if quick else (1000, 30, 1500)
     warm = [asyncio.run(measure(warm_dms)) for _ in range(runs)]
     cold = [asyncio.run(measure(cold_dms, warm=False)) for _ in range(1 if quick else runs)]
-    lates = [asyncio.run(lateness(late_dms)) for _ in range(runs)]
+    when = (2.0, 5.0) if quick else (5.0, 15.0)
+    lates = [asyncio.run(lateness(late_dms, *when)) for _ in range(runs)]
     ratio = statistics.median(r.seconds / r.ideal for r in warm)
     seconds = statistics.median(r.seconds for r in warm)
     requests = statistics.median(r.requests for r in warm)
@@ -254,7 +256,8 @@ def rows(runs: int = 3, quick: bool = False) -> list[Row]:
             late_open,
             "s",
             "<= 1 s",
-            f"{'met' if late_open <= 1 else 'NOT met'}; ticks every 0.2 s; {n}",
+            f"{'met' if late_open <= 1 else 'NOT met'}; due {when[0]:g} s into the fan-out, "
+            f"ticks every 0.2 s; {n}",
         ),
         Row(
             f"scheduled close, lateness during {late_dms} DMs",
@@ -262,8 +265,8 @@ def rows(runs: int = 3, quick: bool = False) -> list[Row]:
             "s",
             "<= 1 s",
             f"{'met' if late_close <= 1 else 'NOT met'}; "
-            f"{statistics.median(r.delivered_at_close for r in lates):.0f} DMs delivered "
-            f"by the close; {n}",
+            f"{statistics.median(r.delivered_at_close for r in lates):.0f} of {late_dms} DMs "
+            f"recorded as sent at the close, {when[1]:g} s into the fan-out; {n}",
         ),
     ]
 
