@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
+import discord
 import pytest
 from checkin_steps import TUESDAY_9, advance_to, bot_dms, count, group_id_of, opt_in, set_up
 
@@ -52,6 +53,16 @@ async def status_text(server: SandboxServer, group: DemoGroup) -> str:
     )
     assert result.message is not None
     return result.message.embed_text()
+
+
+async def bot_sees_no_overwrites(running: RunningBot, channel_id: int) -> None:
+    """Wait until the bot has read the CHANNEL_UPDATE (gateway events arrive on their own)."""
+    for _ in range(200):
+        channel = running.bot.get_channel(channel_id)
+        if isinstance(channel, discord.abc.GuildChannel) and not channel.overwrites:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the bot never saw the channel update")
 
 
 async def tick_until(running: RunningBot, end: datetime, step: timedelta) -> None:
@@ -126,6 +137,7 @@ async def test_lost_permission_to_post_is_said_once_and_posting_recovers_by_itse
     # The permission returns: the summary that waited is posted, and status says no more.
     if announced:
         server.set_channel_overwrites(group.home_channel_id, [])
+        await bot_sees_no_overwrites(peerpulse, group.home_channel_id)
         await peerpulse.advance(timedelta(seconds=30))  # the next tick
     else:
         channel.overwrites = []
@@ -155,6 +167,7 @@ async def test_checkin_now_without_the_right_to_post_says_so_and_posts_it_later(
     assert answer.ephemeral
     assert "This week's check-in is open, but I can't post in" in answer.text
     server.set_channel_overwrites(group.home_channel_id, [])
+    await bot_sees_no_overwrites(peerpulse, group.home_channel_id)
     await peerpulse.advance(timedelta(seconds=30))
     posted = "SELECT COUNT(*) FROM checkin_rounds WHERE channel_message_id IS NOT NULL"
     assert await count(peerpulse, posted) == 1
