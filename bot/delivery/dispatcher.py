@@ -201,12 +201,12 @@ class _Lanes:
 
     async def opened(self, timeout: float) -> bool:  # noqa: ASYNC109 - a poll, not a deadline
         """Wait (at most `timeout` s) until no member waits for their channel; whether so."""
+        # `asyncio.timeout`, not `wait_for`: on Python 3.11 `wait_for` loses a cancellation
+        # that arrives as the wait ends, and a cancelled run would then wait for its senders.
         async with self._changed:
             try:
-                await asyncio.wait_for(
-                    self._changed.wait_for(lambda: not self.opening and not self._in_opener),
-                    timeout,
-                )
+                async with asyncio.timeout(timeout):
+                    await self._changed.wait_for(lambda: not self.opening and not self._in_opener)
             except TimeoutError:
                 return False
             return True
