@@ -145,16 +145,19 @@ def alt_text(trend: PulseTrend) -> str:
     points = trend.points
     published = [p for p in points if isinstance(p, PublishedPoint)]
     first, last = points[0].on, points[-1].on
-    span = f"{day_label(first)} {first.year} to {day_label(last)} {last.year}"
-    parts = [
-        f"Group pulse from {span}: {plural(len(points), 'round')}, {len(published)} published."
-    ]
-    if published:
+    span = (
+        f"on {day_label(first)} {first.year}"
+        if first == last
+        else f"from {day_label(first)} {first.year} to {day_label(last)} {last.year}"
+    )
+    parts = [f"Group pulse {span}: {plural(len(points), 'round')}, {len(published)} published."]
+    if len(published) > 1:
         start, end = published[0].index_median, published[-1].index_median
         parts.append(f"Burnout index median (0-100) {_trend(start, end)}.")
+    if published:
         if len(published) <= _LISTED_POINTS:
             parts.append(
-                "Per point: "
+                "Each published point (burnout index 0-100): "
                 + "; ".join(
                     f"{p.label}{' (pooled)' if p.pooled else ''}: median {p.index_median:g}, "
                     f"middle half {p.index_q1:g}-{p.index_q3:g}{_sts(p)}, n = {p.n}"

@@ -43,7 +43,8 @@ _WIDE_STEP = 34  # pixels between points from which counts read "n=9", written a
 _UPRIGHT_STEP = 16  # pixels an upright count needs
 _NAME_CHARS = 18
 _BAR_HALF = 0.32
-_LABEL_GAP = 8  # pixels between a point and its count
+_MIN_ROWS = 4
+_LABEL_GAP = 10  # pixels between a point and its count
 _DRIVERS_TITLE_X = 0.655
 Box = list[tuple[float, float]]
 A = TypeVar("A", bound=Artist)
@@ -130,12 +131,14 @@ class _PulseFigure:
         xs = values.xs
         pad = max(7.0, (xs[-1] - xs[0]) * 0.05)
         self.trend.set_xlim(xs[0] - pad, xs[-1] + pad)
-        self.band.set_verts(_bands(xs, values.q1, values.q3))
+        lone = (xs[-1] - xs[0] + 2 * pad) * 0.012  # half the width of a lone point's band
+        self.band.set_verts(_bands(xs, values.q1, values.q3, lone))
         self.median.set_data(xs, values.median)
         self.sts.set_data(xs, values.sts)
         self.pooled.set_data(values.pooled_xs, values.pooled_median)
         drivers = trend.drivers
-        self.drivers.set_ylim(len(drivers) - 0.5, -0.5)  # the first driver on top
+        # The first driver on top; at least four rows, so a lone bar keeps its thickness.
+        self.drivers.set_ylim(max(len(drivers), _MIN_ROWS) - 0.5, -0.5)
         self.bars.set_verts(_bars(drivers))
         self.bars.set_facecolor([RESOURCE if d.resource else DEMAND for d in drivers])
 
@@ -212,10 +215,12 @@ def _short(name: str) -> str:
     return name if len(name) <= _NAME_CHARS else name[: _NAME_CHARS - 1] + "\N{HORIZONTAL ELLIPSIS}"
 
 
-def _bands(xs: Sequence[int], lows: Sequence[float], highs: Sequence[float]) -> list[Box]:
+def _bands(
+    xs: Sequence[int], lows: Sequence[float], highs: Sequence[float], lone: float
+) -> list[Box]:
     """One polygon per run of published points: an unpublished round breaks the band."""
     bands: list[Box] = []
-    run: list[tuple[int, float, float]] = []
+    run: list[tuple[float, float, float]] = []
     for x, low, high in [*zip(xs, lows, highs, strict=True), (0, float("nan"), float("nan"))]:
         if not math.isnan(low):
             run.append((x, low, high))
@@ -223,7 +228,7 @@ def _bands(xs: Sequence[int], lows: Sequence[float], highs: Sequence[float]) -> 
         if run:
             if len(run) == 1:  # a lone point: a narrow box instead of a zero-width band
                 x0, low0, high0 = run[0]
-                run = [(x0 - 1, low0, high0), (x0 + 1, low0, high0)]
+                run = [(x0 - lone, low0, high0), (x0 + lone, low0, high0)]
             upper = [(float(x1), top) for x1, _, top in run]
             lower = [(float(x1), bottom) for x1, bottom, _ in reversed(run)]
             bands.append(upper + lower)

@@ -184,3 +184,26 @@ async def test_the_worker_draws_the_pulse_chart(charts: ChartWorker) -> None:
     assert CHART_KIND == "pulse_trend"
     assert imread(io.BytesIO(chart.png), format="png").shape[:2] == (500, 900)
     assert chart.alt_text == alt_text(TREND)
+
+
+@pytest.mark.parametrize(
+    "trend",
+    [
+        PulseTrend((SuppressedPoint(date(2025, 12, 1)), SuppressedPoint(date(2025, 12, 15)))),
+        PulseTrend(
+            (PublishedPoint("1 Dec + 15 Dec", date(2025, 12, 15), 6, 95, 80, 100, None, True),),
+            (Driver("A driver with a name far too long to fit", 1.0, resource=False),),
+        ),
+    ],
+    ids=["nothing published", "one pooled point"],
+)
+def test_edge_trends_draw_without_warnings(trend: PulseTrend) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pixels, _ = _drawn(trend)
+    assert pixels.shape[:2] == (500, 900)  # type: ignore[attr-defined]
+    if not any(isinstance(p, PublishedPoint) for p in trend.points):
+        assert "n = " not in alt_text(trend)
+        assert "0 published" in alt_text(trend)
