@@ -27,10 +27,12 @@ from bot.charts.pulse_points import (
     NOT_ENOUGH,
     Driver,
     PublishedPoint,
+    PulsePoint,
     PulseTrend,
     Series,
     SuppressedPoint,
     alt_text,
+    day_label,
     series,
 )
 from bot.charts.worker import RenderedChart
@@ -41,6 +43,7 @@ DEMAND, RESOURCE = style.ORANGE, style.SKY
 _MAX_X_LABELS = 7
 _WIDE_STEP = 34  # pixels between points from which counts read "n=9", written across
 _UPRIGHT_STEP = 16  # pixels an upright count needs
+_OWN_LABEL_STEP = 60  # pixels between points from which each round gets its own date
 _NAME_CHARS = 18
 _BAR_HALF = 0.32
 _MIN_ROWS = 4
@@ -174,11 +177,8 @@ class _PulseFigure:
             if isinstance(point, SuppressedPoint):
                 px = to_pixels((point.on.toordinal(), 0))[0]
                 self.labels.put(NOT_ENOUGH, px, middle, "center", "center", rotation=90, boxed=True)
-        days: list[date] = [p.on for p in trend.points]
-        positions, names = style.date_ticks(days, _MAX_X_LABELS)
-        for position, name in zip(positions, names, strict=True):
-            px = to_pixels((position, 0))[0]
-            self.labels.put(name, px, bottom - 6, "center", "top")
+        for x, name in _x_labels(trend.points, step):
+            self.labels.put(name, to_pixels((x, 0))[0], bottom - 6, "center", "top")
 
     def _driver_labels(self, trend: PulseTrend) -> None:
         published = [p for p in trend.points if isinstance(p, PublishedPoint)]
@@ -195,6 +195,21 @@ class _PulseFigure:
             px = to_pixels((driver.share * 100, row))[0]
             self.labels.put(_short(driver.name), left - 6, py, "right", "center")
             self.labels.put(f"{driver.share:.0%}", px + 4, py, "left", "center", boxed=True)
+
+
+def _x_labels(points: Sequence[PulsePoint], step: float) -> list[tuple[int, str]]:
+    """The axis's dates (ordinal, text): with room, each round's own ("17 Nov" over
+    "+ 1 Dec" for a pooled point); otherwise the shared day-and-month or month ticks."""
+    if len(points) <= _MAX_X_LABELS and step >= _OWN_LABEL_STEP:
+        return [(p.on.toordinal(), _own_label(p)) for p in points]
+    positions, names = style.date_ticks([p.on for p in points], _MAX_X_LABELS)
+    return list(zip(positions, names, strict=True))
+
+
+def _own_label(point: PulsePoint) -> str:
+    if isinstance(point, SuppressedPoint):
+        return day_label(point.on)
+    return point.label.replace(" + ", "\n+ ")
 
 
 def _pooled_marker() -> Line2D:

@@ -207,3 +207,13 @@ def test_edge_trends_draw_without_warnings(trend: PulseTrend) -> None:
     if not any(isinstance(p, PublishedPoint) for p in trend.points):
         assert "n = " not in alt_text(trend)
         assert "0 published" in alt_text(trend)
+
+
+def test_the_axis_shows_dates_and_a_pooled_point_names_its_rounds() -> None:
+    from bot.charts.pulse_trend import _x_labels
+
+    names = [name for _, name in _x_labels(TREND.points, step=80)]
+    assert names == ["6 Oct", "20 Oct", "3 Nov", "17 Nov\n+ 1 Dec", "15 Dec"]
+    crowded = [name for _, name in _x_labels(TREND.points, step=20)]
+    assert crowded == ["6 Oct", "20 Oct", "3 Nov", "1 Dec", "15 Dec"]  # the style's dates
+    assert not any("W" in name for name in names + crowded)  # never ISO week numbers
