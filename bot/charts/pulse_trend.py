@@ -163,7 +163,7 @@ class _PulseFigure:
         every = 1 if wide else math.ceil(_UPRIGHT_STEP / max(step, 1))
         for x, median, n in values.counts[::-1][::every]:
             px, py = to_pixels((x, median))
-            above = median <= 85
+            above = median <= 85  # near the top, the count goes under its point
             self.labels.put(
                 f"n={n}" if wide else str(n),
                 px,
@@ -186,7 +186,8 @@ class _PulseFigure:
         title_x = self.figure.transFigure.transform((_DRIVERS_TITLE_X, 0))[0]
         if not trend.drivers or not published:
             x, y = self.drivers.transAxes.transform((0.5, 0.5))
-            self.labels.put("no published result yet", x, y, "center", "center", boxed=True)
+            why = "no drivers asked" if published else "no published result yet"
+            self.labels.put(why, x, y, "center", "center", boxed=True)
             return
         self.labels.put(f"from {published[-1].label}", title_x, top + 8, "left", "bottom")
         to_pixels = self.drivers.transData.transform
