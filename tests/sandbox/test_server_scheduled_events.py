@@ -515,6 +515,37 @@ async def test_discord_starts_and_ends_events_and_members_mark_interest(
     assert statuses == [2, 3]
 
 
+async def test_a_reconnecting_bot_finds_the_events_in_guild_create(
+    server: SandboxServer, world: World, bare_bot: BareBot
+) -> None:
+    voice = await _voice_channel(server, world, bare_bot, allow=perm.CONNECT)
+    event = await _guild(bare_bot, world).create_scheduled_event(
+        name="Peer consultation", start_time=START, channel=voice
+    )
+    server.start_event(event.id)
+    await server.drop_gateway(resumable=False)
+    await server.wait_for_bot(timeout=10)
+    await _cached(lambda: bare_bot.ready_count == 2 or None)
+    guild = await _cached(lambda: bare_bot.client.get_guild(world.guild))
+    cached = await _cached(lambda: guild.get_scheduled_event(event.id))
+    assert cached.status is discord.EventStatus.active
+    assert cached.channel_id == voice.id
+    assert cached.creator_id == world.bot_user
+
+
+async def test_a_bot_without_the_scheduled_events_intent_hears_nothing(
+    server: SandboxServer, world: World, bare_bot: BareBot
+) -> None:
+    # peerpulse identifies with the GUILDS intent only (1 << 0), not GUILD_SCHEDULED_EVENTS.
+    session = server.gateway.session_for(world.app_id)
+    assert session is not None
+    session.intents = 1
+    event = await _external_event(bare_bot, world)
+    server.event_interest(world.members[0], event.id)
+    await event.cancel()
+    assert not [t for t, _ in server.dispatched_events() if "SCHEDULED_EVENT" in t]
+
+
 # --- the transcript ---------------------------------------------------------------------
 
 
