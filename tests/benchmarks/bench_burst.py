@@ -156,19 +156,33 @@ async def open_checkin(server: TwoBotServer, group: DemoGroup) -> int:
     return checkin_posts(server, home)[-1].id
 
 
-async def warm_up(
-    actors: list[Actor], home: int, post: int
-) -> tuple[InteractionResult, InteractionResult]:
-    """Each interaction of the mix by 5 members; the last `/privacy` and button answers."""
+async def warm_up(actors: list[Actor], home: int, post: int) -> list[InteractionResult]:
+    """Each interaction of the mix by 5 members; the last answer of each, in `burst`'s order."""
     for actor in actors[:5]:
-        privacy = await actor.slash("privacy", channel_id=home)
-        await actor.slash("me show", channel_id=home)
-        opened = await actor.click(post, label=ANSWER)
-    return privacy, opened
+        answers = [
+            await actor.slash("privacy", channel_id=home),
+            await actor.slash("me show", channel_id=home),
+            await actor.click(post, label=ANSWER),
+        ]
+    return answers
 
 
-async def burst(actors: list[Actor], home: int, post: int, size: int) -> tuple[list[float], float]:
-    """One burst: each interaction's latency (s), and how long creating them took."""
+def shape(result: InteractionResult) -> tuple[object, ...]:
+    """What identifies a right answer: its type, its modal or embed titles, or its text."""
+    data = response_data(result)
+    embeds = tuple(e.get("title") for e in data.get("embeds") or ())
+    body = result.interaction.response_body or {}
+    return (body.get("type"), data.get("title"), embeds, None if embeds else data.get("content"))
+
+
+async def burst(
+    actors: list[Actor], home: int, post: int, size: int, expected: list[tuple[object, ...]]
+) -> tuple[list[float], float]:
+    """One burst: each interaction's latency (s), and how long creating them took.
+
+    Every answer must have the `shape` the warm-up's answer of its kind had (no error
+    sentence is timed as an answer).
+    """
     dispatched: list[tuple[float, InteractionResult]] = []
     for i in range(size):
         actor = actors[i % len(actors)]
@@ -183,6 +197,11 @@ async def burst(actors: list[Actor], home: int, post: int, size: int) -> tuple[l
         dispatched.append((at, result))
     creating = time.perf_counter() - dispatched[0][0]
     await asyncio.gather(*(r.answered(30) for _, r in dispatched))
+    for i, (_, result) in enumerate(dispatched):
+        if shape(result) != expected[i % 3]:
+            raise RuntimeError(
+                f"unexpected answer to {result.interaction.description}: {shape(result)}"
+            )
     return [CALLBACK_AT[r.interaction.id] - at for at, r in dispatched], creating
 
 
@@ -213,16 +232,23 @@ class Burst:
     sandbox_cpu: float
 
 
-async def measured_burst(
-    actors: list[Actor], home: int, post: int, size: int, bot_pid: int
-) -> Burst:
+@dataclass(frozen=True)
+class Target:
+    """A bot to burst: its answer-button post, its right answers' shapes, its process id."""
+
+    post: int
+    expected: list[tuple[object, ...]]
+    pid: int
+
+
+async def measured_burst(actors: list[Actor], home: int, size: int, target: Target) -> Burst:
     """A burst, with the CPU time the bot's process and this one (the sandbox) spent on it."""
-    bot_before, sandbox_before = cpu_seconds(bot_pid), time.process_time()
-    latencies, creating = await burst(actors, home, post, size)
+    bot_before, sandbox_before = cpu_seconds(target.pid), time.process_time()
+    latencies, creating = await burst(actors, home, target.post, size, target.expected)
     return Burst(
         latencies,
         creating,
-        cpu_seconds(bot_pid) - bot_before,
+        cpu_seconds(target.pid) - bot_before,
         time.process_time() - sandbox_before,
     )
 
@@ -230,8 +256,8 @@ async def measured_burst(
 async def one_run(sizes: tuple[int, ...], *, bare_first: bool) -> dict[str, dict[int, Burst]]:
     """Each bot's burst of each size ("peerpulse", "bare")."""
     out: dict[str, dict[int, Burst]] = {bot: {} for bot in BOTS}
-    with tempfile.TemporaryDirectory() as name:
-        folder = Path(name)
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
         server = TwoBotServer()  # real time: the bot's process uses the system clock
         async with server:
             members = [DemoMember(f"M{i:02d}", "UTC") for i in range(MEMBERS)]
@@ -247,7 +273,8 @@ async def one_run(sizes: tuple[int, ...], *, bare_first: bool) -> dict[str, dict
             async with child(*peerpulse("run", config=config), log=log) as bot:
                 await server.wait_for_bot(60)
                 posts = {"peerpulse": await open_checkin(server, group)}
-                privacy, opened = await warm_up(actors, home, posts["peerpulse"])
+                warmed = {"peerpulse": await warm_up(actors, home, posts["peerpulse"])}
+                privacy, _, opened = warmed["peerpulse"]
 
                 bare_app = server.create_bot("bare")
                 apps["bare"] = bare_app.application_id
@@ -279,14 +306,18 @@ async def one_run(sizes: tuple[int, ...], *, bare_first: bool) -> dict[str, dict
                     posts["bare"] = await bare_ready(bare, bare_log)
                     pids = {"peerpulse": bot.pid, "bare": bare.pid}
                     server.active = apps["bare"]
-                    await warm_up(actors, home, posts["bare"])
+                    warmed["bare"] = await warm_up(actors, home, posts["bare"])
+                    targets = {
+                        name: Target(posts[name], [shape(r) for r in warmed[name]], pids[name])
+                        for name in BOTS
+                    }
                     order = tuple(reversed(BOTS)) if bare_first else BOTS
                     for size in sizes:
-                        for target in order:
-                            server.active = apps[target]
+                        for name in order:
+                            server.active = apps[name]
                             await asyncio.sleep(1.0)
-                            out[target][size] = await measured_burst(
-                                actors, home, posts[target], size, pids[target]
+                            out[name][size] = await measured_burst(
+                                actors, home, size, targets[name]
                             )
     return out
 
