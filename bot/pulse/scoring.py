@@ -1,7 +1,7 @@
 """Pulse scoring (pure): a member's own note, a published result, and the suggestions rule.
 
 - Burnout index of one answer: the mean of the index items (reversed ones flipped),
-  scaled to 0-100 (×25 on a 0-4 scale).
+  scaled to 0-100 (times 25 on a 0-4 scale).
 - A result (of one survey or a pool): n; index median and interquartile range; for each
   item the share answering in its top two options (often/always, agree/strongly agree;
   for reversed resource items, the share agreeing), rounded to the nearest 10% when

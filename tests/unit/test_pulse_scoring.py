@@ -16,7 +16,7 @@ from bot.pulse.scoring import (
 )
 
 INSTRUMENT = load_instrument(BUILTIN_DIR / "peerpulse-default.toml")
-# exhaustion, detachment, difference(rev), sts, caseload(rev), admin, support(rev), autonomy(rev)
+# Item order: exhaustion, detachment, difference (reversed), sts, then the four drivers.
 CALM = (0, 0, 4, 0, 4, 0, 4, 4)
 WORN = (4, 4, 0, 4, 0, 4, 0, 0)
 
@@ -69,7 +69,8 @@ def test_summary_reports_median_iqr_shares_and_no_histogram_below_ten() -> None:
     shares = {s.key: s.share_percent for s in result.items}
     assert shares["exhaustion"] == 40  # WORN and the 3s: 2 of 5
     assert shares["caseload"] == 40  # agreeing: the two CALM answers
-    assert result.sts is not None and result.sts.share_percent == 40
+    assert result.sts is not None
+    assert result.sts.share_percent == 40
     assert [d.driver for d in result.drivers] == ["caseload", "admin", "support", "autonomy"]
 
 
