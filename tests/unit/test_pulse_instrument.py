@@ -95,3 +95,10 @@ def test_the_library_refuses_a_duplicate_id_or_missing_dir(tmp_path: Path) -> No
         InstrumentLibrary(tmp_path)
     with pytest.raises(InstrumentError, match="does not exist"):
         InstrumentLibrary(tmp_path / "missing")
+
+
+def test_the_operator_directory_comes_from_the_config(tmp_path: Path) -> None:
+    from bot.config import PulseConfig
+
+    assert PulseConfig().instruments_path is None
+    assert PulseConfig(instruments_dir=str(tmp_path)).instruments_path == tmp_path
