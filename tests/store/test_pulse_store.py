@@ -308,3 +308,26 @@ async def test_the_database_file_links_no_answer_to_anyone(
         assert columns == ["id", "survey_id", "instrument_version", "item_values"]
         result = conn.execute("SELECT period_starts, n FROM pulse_results").fetchall()
         assert result == [(json.dumps(["2026-03-02"]), 8)]
+
+
+async def test_answer_rows_in_physical_order_do_not_follow_submission(
+    db: Database, clock: VirtualClock
+) -> None:
+    group_id = await setup_group(db, clock, keep_raw_answers=True)
+    answers = [(i % 5, i // 5, 0, 0, 0, 0, 0, 0) for i in range(8)]  # all different
+    in_submission_order = tuple(store.encode_values(a) for a in answers)
+    orders = []
+    for run in range(5):
+        survey = await open_period(db, group_id, date(2026, 3, 2) + timedelta(weeks=2 * run))
+        for member, values in zip(MEMBERS, answers, strict=False):
+            result = await store.submit(db, survey.id, member, values, survey.opens_at)
+            assert result is SubmitResult.STORED
+        # The table's own b-tree, in key order: what reading the file page by page shows.
+        rows = await db.fetchall(
+            "SELECT item_values FROM pulse_answers NOT INDEXED WHERE survey_id = ?", (survey.id,)
+        )
+        orders.append(tuple(r["item_values"] for r in rows))
+        await store.close_survey(db, survey.id, INSTRUMENT, survey.closes_at)
+    assert sorted(orders[0]) == sorted(in_submission_order)
+    assert sum(order == in_submission_order for order in orders) <= 1  # 1 in 40320 by chance
+    assert len(set(orders)) > 1
