@@ -331,3 +331,33 @@ async def test_answer_rows_in_physical_order_do_not_follow_submission(
     assert sorted(orders[0]) == sorted(in_submission_order)
     assert sum(order == in_submission_order for order in orders) <= 1  # 1 in 40320 by chance
     assert len(set(orders)) > 1
+
+
+async def test_status_never_counts_pulse_reminders(db: Database, clock: VirtualClock) -> None:
+    """Reminders go only to those who have not answered: counting them counts answers."""
+    from bot.delivery.status import delivery_status
+
+    group_id = await setup_group(db, clock)
+    now = clock.now()
+    for kind in (store.INVITE_KIND, store.REMINDER_KIND):
+        await outbox.enqueue_many(
+            db,
+            group_id=group_id,
+            user_ids=MEMBERS[:3],
+            kind=kind,
+            ref="2026-03-02",
+            due_at=now,
+            expires_at=now + timedelta(days=20),
+            payload={},
+        )
+    rows = await db.fetchall("SELECT id, kind FROM outbox ORDER BY id")
+    for row in rows[:1] + rows[3:4]:  # one invitation and one reminder finish
+        await outbox.drop(db, row["id"], "away", now=now)
+    status = await delivery_status(db, group_id, now, since=now - timedelta(days=7))
+    assert sum(vars(status.backlog).values()) == 2  # the two pending invitations only
+    assert status.outcomes == {store.INVITE_KIND: {"away": 1}}
+    clock.advance(timedelta(days=3))
+    assert await outbox.purge_finished(db, clock.now()) == 2
+    counts = await db.fetchall("SELECT kind FROM delivery_counts")
+    assert [r["kind"] for r in counts] == [store.INVITE_KIND]
+    assert outbox.UNCOUNTED_KIND == store.REMINDER_KIND
