@@ -88,6 +88,8 @@ class PulseService:
     instruments: InstrumentLibrary
     enqueue_many: EnqueueMany = field(default=outbox.enqueue_many)
     opted_in: OptedIn = field(default=members_opted_in)
+    # Surveys closed while a reader kept the WAL checkpoint busy; the close step retries.
+    _checkpoint_owed: set[int] = field(default_factory=set, init=False, compare=False)
 
     def register(self, steps: DueSteps) -> None:
         """Add the pulse due steps (closing before opening, so a slot frees first)."""
@@ -315,15 +317,20 @@ class PulseService:
                 log.warning("pulse survey %d cannot close: its instrument is gone", survey.id)
                 continue
             closed += outcome is not None
-        for group_id in await store.groups_with_carried(self.db):
-            if await store.open_survey_of(self.db, group_id) is None:
+        for group_id in await store.groups_with_carried(self.db, now.date()):
+            if await store.open_survey_of(self.db, group_id) is None:  # else it pools at close
                 await store.expire_carried(self.db, group_id, now.date())
+        if self._checkpoint_owed and await store.checkpoint(self.db):
+            self._checkpoint_owed.clear()
         return closed
 
     # --- internals -----------------------------------------------------------------------
 
     async def _close(self, survey: Survey, now: datetime) -> CloseOutcome | None:
-        return await store.close_survey(self.db, survey.id, self._survey_instrument(survey), now)
+        closed = await store.close_survey(self.db, survey.id, self._survey_instrument(survey), now)
+        if closed is not None and not closed.checkpointed:
+            self._checkpoint_owed.add(survey.id)  # the WAL may hold the open survey: retry
+        return closed
 
     async def _invite(self, tx: Sql, survey: Survey, now: datetime) -> None:
         await self.enqueue_many(

@@ -41,7 +41,8 @@ INVITE_KIND: Final = "pulse_invite"
 REMINDER_KIND: Final = "pulse_reminder"  # the outbox's `_reminder` suffix: reminders must be on
 SECRET_BYTES: Final = 32
 ANSWER_KEY_BYTES: Final = 16
-CHECKPOINT_TRIES: Final = 5
+CHECKPOINT_TRIES: Final = 3
+CHECKPOINT_WAIT_MS: Final = 100
 SurveyState = Literal["open", "closed"]
 Outcome = Literal["published", "carried", "dropped"]
 
@@ -663,10 +664,13 @@ async def expire_carried(db: Database, group_id: int, today: date) -> tuple[date
     return tuple(s.period_start for s in decision.dropped)
 
 
-async def groups_with_carried(sql: Sql) -> list[int]:
-    """Groups that have surveys carried forward."""
+async def groups_with_carried(sql: Sql, today: date | None = None) -> list[int]:
+    """Groups with surveys carried forward (with `today`: only those carried too long)."""
+    before = (today - pooling.MAX_CARRY).isoformat() if today is not None else None
     rows = await sql.fetchall(
-        "SELECT DISTINCT group_id FROM pulse_surveys WHERE outcome = 'carried' ORDER BY group_id"
+        "SELECT DISTINCT group_id FROM pulse_surveys WHERE outcome = 'carried' "
+        "AND (:before IS NULL OR period_start < :before) ORDER BY group_id",
+        {"before": before},
     )
     return [int(r["group_id"]) for r in rows]
 
@@ -689,13 +693,23 @@ async def _ensure_secure_delete(db: Database) -> None:
 
 
 async def checkpoint(db: Database) -> bool:
-    """Copy the WAL into the database and truncate it; False if a reader kept it busy."""
-    for attempt in range(CHECKPOINT_TRIES):
-        row = await db.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")
-        if row is not None and int(row[0]) == 0:
-            return True
-        await asyncio.sleep(0.01 * (attempt + 1))
-    log.warning("pulse close: the WAL checkpoint was busy; it is retried at the next close")
+    """Copy the WAL into the database and truncate it; False if a reader kept it busy.
+
+    Waits at most `CHECKPOINT_WAIT_MS` per try (not the connection's busy timeout): while
+    it waits, it holds the write lock, and other groups' writes wait too.
+    """
+    row = await db.fetchone("PRAGMA busy_timeout")
+    usual = int(row[0]) if row is not None else 0
+    await db.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+    try:
+        for attempt in range(CHECKPOINT_TRIES):
+            result = await db.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")
+            if result is not None and int(result[0]) == 0:
+                return True
+            await asyncio.sleep(0.01 * (attempt + 1))
+    finally:
+        await db.execute(f"PRAGMA busy_timeout = {usual}")
+    log.warning("pulse: the WAL checkpoint was busy; the close step tries again")
     return False
 
 

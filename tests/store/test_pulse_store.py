@@ -220,6 +220,8 @@ async def test_a_carried_survey_is_dropped_after_twelve_weeks(
     await answer_all(db, first, MEMBERS[:2])
     await store.close_survey(db, first.id, INSTRUMENT, first.closes_at)
     assert await store.groups_with_carried(db) == [group_id]
+    assert await store.groups_with_carried(db, date(2026, 5, 25)) == []
+    assert await store.groups_with_carried(db, date(2026, 5, 26)) == [group_id]
     assert await store.expire_carried(db, group_id, date(2026, 5, 25)) == ()
     assert await store.expire_carried(db, group_id, date(2026, 5, 26)) == (date(2026, 3, 2),)
     assert await store.groups_with_carried(db) == []
@@ -361,3 +363,35 @@ async def test_status_never_counts_pulse_reminders(db: Database, clock: VirtualC
     counts = await db.fetchall("SELECT kind FROM delivery_counts")
     assert [r["kind"] for r in counts] == [store.INVITE_KIND]
     assert outbox.UNCOUNTED_KIND == store.REMINDER_KIND
+
+
+async def test_a_busy_checkpoint_is_retried_by_the_close_step(
+    tmp_path: Path, clock: VirtualClock
+) -> None:
+    from bot.migrations import migrate
+    from bot.pulse.instrument import InstrumentLibrary
+    from bot.pulse.service import PulseService
+
+    path = tmp_path / "busy.db"
+    db = await Database.open(path)
+    await migrate(db, clock)
+    group_id = await setup_group(db, clock)
+    survey = await open_period(db, group_id, date(2026, 3, 2))
+    await answer_all(db, survey, MEMBERS[:5])
+    wal = path.with_name(path.name + "-wal")
+    reader = sqlite3.connect(path)  # another process reading: its snapshot pins the WAL
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM pulse_surveys").fetchall()
+    service = PulseService(db, InstrumentLibrary())
+    try:
+        assert await service.close_due(survey.closes_at) == 1
+        assert wal.stat().st_size > 0
+        row = await db.fetchone("PRAGMA busy_timeout")
+        assert row is not None
+        assert row[0] == 5000  # restored after the short wait
+    finally:
+        reader.rollback()
+        reader.close()
+    assert await service.close_due(survey.closes_at + timedelta(minutes=1)) == 0
+    assert wal.stat().st_size == 0
+    await db.close()
