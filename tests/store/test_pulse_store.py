@@ -288,6 +288,16 @@ async def test_the_database_file_links_no_answer_to_anyone(
     members = MEMBERS[:8]
     hmacs = [store.member_hmac(secret, m) for m in members]
     await answer_all(db, survey, members)
+    await outbox.enqueue_many(  # invitations name members; they go at close
+        db,
+        group_id=group_id,
+        user_ids=members,
+        kind=store.INVITE_KIND,
+        ref=survey.ref,
+        due_at=survey.opens_at,
+        expires_at=survey.closes_at,
+        payload={"survey_id": survey.id},
+    )
     closed = await store.close_survey(db, survey.id, INSTRUMENT, survey.closes_at)
     assert closed is not None
     assert closed.outcome == "published"
