@@ -286,14 +286,15 @@ class PulseService:
 
     async def remind_due(self, now: datetime) -> int:
         """Queue the one reminder of each due survey, only to opted-in members who have not
-        answered (by HMAC); how many DMs were queued."""
-        queued = 0
+        answered (by HMAC). Returns how many surveys were reminded, never how many DMs:
+        the scheduler logs it, and that number would count who has not answered."""
+        reminded = 0
         for survey in await store.surveys_due_reminder(self.db, now):
             async with self.db.transaction() as tx:
                 if not await store.claim_reminder(tx, survey.id, now):
                     continue
                 invited = await self.opted_in(tx, survey.group_id, "pulse")
-                queued += await self.enqueue_many(
+                await self.enqueue_many(
                     tx,
                     group_id=survey.group_id,
                     user_ids=await store.not_answered(tx, survey.id, invited),
@@ -304,7 +305,8 @@ class PulseService:
                     payload=_payload(survey),
                     now=now,
                 )
-        return queued
+                reminded += 1
+        return reminded
 
     async def close_due(self, now: datetime) -> int:
         """Close every survey past its close time (exactly once); drop carried surveys past

@@ -449,7 +449,10 @@ async def has_answered(sql: Sql, survey_id: int, member_id: int) -> bool:
 
 
 async def not_answered(sql: Sql, survey_id: int, member_ids: Sequence[int]) -> list[int]:
-    """Of `member_ids`, those who have not answered (computed in memory, never stored)."""
+    """Of `member_ids`, those who have not answered (computed in memory, never stored).
+
+    For the one reminder only: never show, log or return its length anywhere.
+    """
     row = await sql.fetchone("SELECT secret FROM pulse_surveys WHERE id = ?", (survey_id,))
     if row is None or row["secret"] is None:
         return []

@@ -116,7 +116,7 @@ async def test_one_reminder_only_to_those_who_have_not_answered(
     await service.submit(survey.id, MEMBERS[0], ANSWER, FIRST + timedelta(hours=1))
     await service.submit(survey.id, MEMBERS[5], ANSWER, FIRST + timedelta(hours=1))  # not opted in
     assert await service.remind_due(survey.reminder_due_at - timedelta(seconds=1)) == 0
-    assert await service.remind_due(survey.reminder_due_at) == 3
+    assert await service.remind_due(survey.reminder_due_at) == 1  # surveys, never DMs
     assert await service.remind_due(survey.reminder_due_at + timedelta(hours=1)) == 0
     reminders = [r for r in await outbox_rows(db) if r[0] == "pulse_reminder"]
     assert [r[1] for r in reminders] == MEMBERS[1:4]
