@@ -133,6 +133,17 @@ class SupportSettings(_Section):
     )
 
 
+class PulseConfig(_Section):
+    """Where an operator installs extra pulse instrument files (TOML, see bot/pulse)."""
+
+    instruments_dir: str = ""  # empty: only the built-in instrument
+
+    @property
+    def instruments_path(self) -> Path | None:
+        """The directory, or None when none is configured."""
+        return Path(self.instruments_dir) if self.instruments_dir.strip() else None
+
+
 class Settings(BaseSettings):
     """Every setting peerpulse reads. See config.example.toml for each key."""
 
@@ -151,6 +162,7 @@ class Settings(BaseSettings):
     delivery: DeliveryConfig = DeliveryConfig()
     charts: ChartSettings = ChartSettings()
     support: SupportSettings = SupportSettings()
+    pulse: PulseConfig = PulseConfig()
 
     @classmethod
     def settings_customise_sources(

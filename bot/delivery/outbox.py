@@ -33,6 +33,9 @@ STATUSES: Final[tuple[Status, ...]] = ("pending", "sending", "sent", "dropped", 
 MAX_PAYLOAD_CHARS = 1024
 FINISHED_ROWS_KEPT: Final = timedelta(days=2)
 COUNTS_KEPT: Final = timedelta(days=8)  # /peerpulse status looks back 7 days
+# Never counted, not even anonymously: pulse reminders go only to members who have not
+# answered, so their number would be a live count of an open survey's answers.
+UNCOUNTED_KIND: Final = "pulse_reminder"
 _ITEM_COLUMNS = (
     "o.id, o.group_id, o.user_id, o.kind, o.ref, o.payload, o.due_at, o.expires_at, o.attempts"
 )
@@ -358,10 +361,11 @@ async def purge_finished(db: Database, now: datetime) -> int:
             "SELECT group_id, kind, COALESCE(outcome, status), substr(finished_at, 1, 10), "
             "COUNT(*) FROM outbox "
             "WHERE finished_at < :cutoff AND +status IN ('sent', 'dropped', 'failed') "
+            "AND kind != :uncounted "
             "GROUP BY group_id, kind, COALESCE(outcome, status), substr(finished_at, 1, 10) "
             "ON CONFLICT (group_id, kind, outcome, day) "
             "DO UPDATE SET count = count + excluded.count",
-            cutoff,
+            {**cutoff, "uncounted": UNCOUNTED_KIND},
         )
         deleted = await tx.fetchall(
             "DELETE FROM outbox "

@@ -9,6 +9,7 @@ from bot.db import Sql
 from bot.members.instants import optional_from_db, to_db
 from bot.posting import status_line
 
+from .outbox import UNCOUNTED_KIND
 from .policy import AWAY, DMS_CLOSED, GAVE_UP, NO_ACCESS, OPTED_OUT, REJECTED, SENT, STALE
 
 # Plain words for moderators: what happened to a DM, never who it was for.
@@ -131,8 +132,8 @@ async def delivery_status(
         "SUM(status = 'pending' AND next_attempt_at > :now AND hold_reason = 'retry') AS retrying, "
         "SUM(status = 'pending' AND next_attempt_at > :now AND hold_reason IS NULL) AS scheduled, "
         "SUM(status = 'sending') AS in_flight "
-        "FROM outbox WHERE group_id = :group",
-        {"now": current, "group": group_id},
+        "FROM outbox WHERE group_id = :group AND kind != :uncounted",
+        {"now": current, "group": group_id, "uncounted": UNCOUNTED_KIND},
     )
     backlog = (
         Backlog(
@@ -149,12 +150,13 @@ async def delivery_status(
         "SELECT kind, outcome, SUM(n) AS n FROM ("
         "SELECT kind, outcome, COUNT(*) AS n FROM outbox "
         "WHERE group_id = :group AND status IN ('sent', 'dropped', 'failed') "
-        "AND finished_at >= :since GROUP BY kind, outcome "
+        "AND finished_at >= :since AND kind != :uncounted GROUP BY kind, outcome "
         "UNION ALL SELECT kind, outcome, count AS n FROM delivery_counts "
         "WHERE group_id = :group AND day >= :since_day"
         ") GROUP BY kind, outcome",
         {
             "group": group_id,
+            "uncounted": UNCOUNTED_KIND,
             "since": to_db(since) if since else "",
             "since_day": since.astimezone(UTC).date().isoformat() if since else "",
         },
