@@ -1,0 +1,1 @@
+"""Peer-consultation scheduling (domain and storage; no discord import)."""
