@@ -188,7 +188,8 @@ async def reclaim_expired_leases(sql: Sql, now: datetime) -> int:
 _DUE_ROW_SELECT = (
     f"SELECT {_ITEM_COLUMNS}, g.timezone AS group_zone, g.guild_id, g.home_channel_id, "  # noqa: S608 - constant columns
     "p.timezone, p.work_days, p.work_start, p.work_end, p.away_since, p.away_until, "
-    "p.dm_checkins, p.dm_consultations, p.dm_pulse, p.reminders, "
+    "p.dm_checkins, p.dm_consultations, p.dm_pulse, p.reminders, p.consult_reminders, "
+    "p.consult_outside_hours, "
     "p.user_id IS NOT NULL AS has_preferences, r.channel_id, r.dms_closed_at, r.dms_retry_at "
     "FROM outbox o JOIN groups g ON g.id = o.group_id "
     "LEFT JOIN member_preferences p ON p.group_id = o.group_id AND p.user_id = o.user_id "
