@@ -33,6 +33,10 @@ CREATE TABLE consult_polls (
     voice_channel_id   INTEGER,
     channel_id         INTEGER NOT NULL,
     message_id         INTEGER,
+    -- Raised when a due step changes the poll (closed at the deadline); the glue re-renders
+    -- the post while post_synced < post_version.
+    post_version       INTEGER NOT NULL DEFAULT 0,
+    post_synced        INTEGER NOT NULL DEFAULT 0,
     -- open -> finalized (a session) | tie (the organiser picks) -> finalized; open|tie ->
     -- closed (nobody could make any slot) | cancelled.
     status             TEXT    NOT NULL DEFAULT 'open'

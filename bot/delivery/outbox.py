@@ -267,6 +267,20 @@ async def drop(sql: Sql, outbox_id: int, outcome: str, *, now: datetime) -> None
     )
 
 
+async def drop_pending(
+    sql: Sql, group_id: int, kind: str, ref_prefix: str, *, now: datetime, outcome: str = "stale"
+) -> int:
+    """Drop the group's pending rows of `kind` whose ref starts with `ref_prefix` (say, the
+    reminders of a session that moved); rows in flight are left to finish. How many."""
+    rows = await sql.fetchall(
+        "UPDATE outbox SET status = 'dropped', outcome = ?, hold_reason = NULL, updated_at = ?, "
+        "finished_at = ? WHERE group_id = ? AND kind = ? AND status = 'pending' "
+        "AND substr(ref, 1, length(?)) = ? RETURNING id",
+        (outcome, to_db(now), to_db(now), group_id, kind, ref_prefix, ref_prefix),
+    )
+    return len(rows)
+
+
 async def mark_sent(
     sql: Sql, outbox_id: int, *, owner: str, message_id: int, now: datetime
 ) -> bool:
