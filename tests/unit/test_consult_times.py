@@ -199,7 +199,7 @@ def test_dst_gaps_and_overlaps_across_zones(
 
 def test_the_parser_is_not_imported_until_a_time_is_read() -> None:
     code = (
-        "import sys, bot.consult, bot.consult.times; "
+        "import sys, bot.consult.times, bot.consult.steps, bot.consult.calendar; "
         "assert 'dateparser' not in sys.modules; assert 'icalendar' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)  # noqa: S603 - our own code
