@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from bot.consult.model import Session
 
 UID_HOST: Final = "consult.peerpulse.invalid"
 PRODID: Final = "-//peerpulse//peer consultations//EN"
@@ -30,6 +33,30 @@ class CalendarEntry:
     url: str | None = None  # the Discord event's link
     location: str | None = None  # an external place (a voice channel has none to give)
     cancelled: bool = False
+
+
+def event_url(guild_id: int, discord_event_id: int) -> str:
+    """The link Discord gives a scheduled event."""
+    return f"https://discord.com/events/{int(guild_id)}/{int(discord_event_id)}"
+
+
+def entry_for(session: Session, guild_id: int) -> CalendarEntry:
+    """The calendar entry of a stored session (its event link once the event exists)."""
+    url = (
+        event_url(guild_id, session.discord_event_id)
+        if session.discord_event_id is not None
+        else None
+    )
+    return CalendarEntry(
+        session_id=session.id,
+        title=session.title,
+        start=session.start,
+        end=session.end,
+        sequence=session.sequence,
+        url=url,
+        location=session.location.text,
+        cancelled=session.status == "cancelled",
+    )
 
 
 def session_uid(session_id: int) -> str:

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.consult.calendar import CalendarEntry, ics_bytes, session_uid
+from bot.consult.calendar import CalendarEntry, entry_for, event_url, ics_bytes, session_uid
+from bot.consult.model import Location, Session
 from bot.consult.recurrence import RecurringRule, check_skip, new_rule
 from bot.errors import UserError
 from bot.members.hours import resolve_local
@@ -162,3 +163,20 @@ def test_a_cancelled_session_says_so_with_the_same_uid_and_a_higher_sequence() -
     assert a["uid"] == b["uid"]
     assert int(b["sequence"]) > int(a["sequence"])
     assert str(b["status"]) == "CANCELLED"
+
+
+def test_a_stored_session_becomes_an_entry_with_its_event_link() -> None:
+    start = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
+    session = Session(
+        id=5, group_id=1, poll_id=2, rule_id=None, occurrence_date=None, title="Case review",
+        start=start, end=start + timedelta(hours=1), needs_presenter=True,
+        location=Location("external", "Room 4"), channel_id=7, status="cancelled", sequence=2,
+        synced_sequence=1, discord_event_id=333, announcement_message_id=None,
+    )  # fmt: skip
+    entry = entry_for(session, guild_id=555)
+    assert entry.url == event_url(555, 333) == "https://discord.com/events/555/333"
+    assert entry.cancelled
+    assert entry.location == "Room 4"
+    (event,) = list(icalendar.Calendar.from_ical(ics_bytes(entry, now=NOW)).walk("VEVENT"))
+    assert str(event["location"]) == "Room 4"
+    assert str(event["status"]) == "CANCELLED"
