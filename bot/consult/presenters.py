@@ -158,12 +158,8 @@ async def available_for(sql: Sql, session: Session, group_zone: str) -> set[int]
     return available
 
 
-async def ask_next(sql: Sql, session: Session, group_zone: str, now: datetime) -> int | None:
-    """Ask the next member to present, inside the caller's transaction; whom, or None.
-
-    Nothing happens when the session needs no presenter, has one, has a request open,
-    is cancelled or has started.
-    """
+async def next_candidate(sql: Sql, session: Session, group_zone: str, now: datetime) -> int | None:
+    """Whom `ask_next` would ask now, or None (reads only)."""
     if (
         not session.needs_presenter
         or session.status != "scheduled"
@@ -180,9 +176,18 @@ async def ask_next(sql: Sql, session: Session, group_zone: str, now: datetime) -
         await available_for(sql, session, group_zone),
         skip={row["user_id"] for row in asked},
     )
-    if not order:
+    return order[0] if order else None
+
+
+async def ask_next(sql: Sql, session: Session, group_zone: str, now: datetime) -> int | None:
+    """Ask the next member to present, inside the caller's transaction; whom, or None.
+
+    Nothing happens when the session needs no presenter, has one, has a request open,
+    is cancelled or has started, or nobody is left to ask.
+    """
+    user_id = await next_candidate(sql, session, group_zone, now)
+    if user_id is None:
         return None
-    user_id = order[0]
     answer_by = rotation.answer_deadline(now, session.start)
     await sql.execute(
         "INSERT INTO consult_presenter_requests (session_id, user_id, asked_at, answer_by) "

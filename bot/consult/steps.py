@@ -128,13 +128,17 @@ async def reminders_due(db: Database, now: datetime) -> int:
     )
     queued = 0
     for row in rows:
+        session = await store.get_session(db, row["id"])
+        if session is None:
+            continue
+        offsets = (await store.get_settings(db, session.group_id)).reminder_offsets
+        due = [o for o in offsets if session.start - timedelta(minutes=o) <= now]
+        # Read first: only a due offset not yet run takes the write lock.
+        if not due or set(due) <= await _reminders_run(db, session):
+            continue
         async with db.transaction() as tx:
-            session = await store.get_session(tx, row["id"])
-            if session is None or session.status != "scheduled" or session.start <= now:
-                continue
-            offsets = (await store.get_settings(tx, session.group_id)).reminder_offsets
-            due = [o for o in offsets if session.start - timedelta(minutes=o) <= now]
-            if not due:
+            current = await store.get_session(tx, session.id)
+            if current != session or session.status != "scheduled" or session.start <= now:
                 continue
             nearest = min(due)
             ran = set()
@@ -162,6 +166,14 @@ async def reminders_due(db: Database, now: datetime) -> int:
     return queued
 
 
+async def _reminders_run(sql: Sql, session: store.Session) -> set[int]:
+    rows = await sql.fetchall(
+        "SELECT offset_minute FROM consult_reminder_steps WHERE session_id = ? AND starts_at = ?",
+        (session.id, to_db(session.start)),
+    )
+    return {row["offset_minute"] for row in rows}
+
+
 async def presenters_due(db: Database, now: datetime) -> int:
     """Time out requests past their deadline, and ask for sessions with nobody asked yet."""
     zones = {
@@ -183,12 +195,16 @@ async def presenters_due(db: Database, now: datetime) -> int:
         (to_db(now),),
     )
     for row in rows:
+        session = await store.get_session(db, row["id"])
+        if session is None:
+            continue
+        zone = zones.get(session.group_id, "UTC")
+        # Read first: a session nobody is left to ask costs no write lock on every tick.
+        if await presenters.next_candidate(db, session, zone, now) is None:
+            continue
         async with db.transaction() as tx:
-            session = await store.get_session(tx, row["id"])
-            if session is None:
-                continue
-            asked = await presenters.ask_next(tx, session, zones.get(session.group_id, "UTC"), now)
-            effects += asked is not None
+            current = await store.require_session(tx, session.id)
+            effects += await presenters.ask_next(tx, current, zone, now) is not None
     return effects
 
 

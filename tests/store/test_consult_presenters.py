@@ -241,3 +241,32 @@ async def test_a_recurring_session_asks_a_presenter_from_the_queue(
     await rules.set_rule(db, group, spec(needs_presenter=True), clock.now())
     await rules.occurrences_due(db, clock.now())
     assert await asked(db) == [(ANN, "asked")]  # Ben joined first but cannot get the DM
+
+
+async def test_a_quiet_tick_takes_no_write_lock(db: Database, clock: VirtualClock) -> None:
+    group, session = await session_needing_presenter(db, clock, [ANN])
+    await store.set_rsvp(db, session.id, ANN, "going", clock.now())
+    await steps.presenters_due(db, clock.now())
+    await presenters.answer(db, session.id, ANN, accept=False, group_zone=ZONE, now=clock.now())
+    clock.set(session.start - timedelta(hours=2))
+    await steps.reminders_due(db, clock.now())
+    await rules.set_rule(db, group, spec(), clock.now())
+    await rules.occurrences_due(db, clock.now())
+    statements: list[str] = []
+    await db.set_trace_callback(statements.append)
+    try:
+        ticked = sum(
+            [
+                await steps.finalize_due(db, clock.now()),
+                await steps.ready_notices_due(db, clock.now()),
+                await rules.occurrences_due(db, clock.now()),
+                await steps.presenters_due(db, clock.now()),
+                await steps.reminders_due(db, clock.now()),
+            ]
+        )
+    finally:
+        await db.set_trace_callback(None)
+    assert ticked == 0
+    assert not [
+        s for s in statements if s.lstrip().upper().startswith(("BEGIN", "INSERT", "UPDATE"))
+    ]
