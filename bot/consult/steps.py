@@ -10,6 +10,7 @@
 - `presenters_due`: unanswered presenter requests time out and the next member is
   asked; a session that needs a presenter and has nobody asked gets its first request.
 - `occurrences_due` (bot.consult.rules): the next occurrence of each recurring rule.
+- `purge_due`: marks, answers and RSVPs go 30 days after their poll or session ended.
 
 What needs Discord (the scheduled event, the announcement, redrawing a poll post) is
 the glue's: it reads `store.sessions_to_sync` and `store.polls_to_refresh`.
@@ -32,6 +33,9 @@ from bot.scheduling import DueSteps
 
 READY_KIND: Final = "consult_poll_ready"
 READY_EXPIRES_AFTER: Final = timedelta(days=7)
+# Who marked which time, who answered and who RSVP'd are kept this long after the poll
+# closed or the session ended, then deleted: they serve the scheduling, not a record.
+KEPT_AFTER: Final = timedelta(days=30)
 
 
 class Roster(Protocol):
@@ -208,6 +212,33 @@ async def presenters_due(db: Database, now: datetime) -> int:
     return effects
 
 
+_SPENT_POLLS = (
+    "SELECT p.id FROM consult_polls p WHERE p.status IN ('finalized', 'closed', 'cancelled') "
+    "AND p.closed_at < :cutoff AND NOT EXISTS (SELECT 1 FROM consult_sessions s "
+    "WHERE s.poll_id = p.id AND s.ends_at >= :cutoff)"
+)
+_ENDED_SESSIONS = "SELECT id FROM consult_sessions WHERE ends_at < :cutoff"
+_PURGES: Final = tuple(
+    f"DELETE FROM {table} WHERE {column} IN ({subquery}) RETURNING 1"  # noqa: S608 - constants
+    for table, column, subquery in (
+        ("consult_marks", "poll_id", _SPENT_POLLS),
+        ("consult_responses", "poll_id", _SPENT_POLLS),
+        ("consult_rsvps", "session_id", _ENDED_SESSIONS),
+        ("consult_reminder_steps", "session_id", _ENDED_SESSIONS),
+    )
+)
+
+
+async def purge_due(db: Database, now: datetime) -> int:
+    """Delete marks, answers and RSVPs past `KEPT_AFTER`, and spent reminder steps; rows."""
+    cutoff = {"cutoff": to_db(now - KEPT_AFTER)}
+    deleted = 0
+    async with db.transaction() as tx:
+        for statement in _PURGES:
+            deleted += len(await tx.fetchall(statement, cutoff))
+    return deleted
+
+
 class ConsultSteps:
     """The consultation due steps bound to a database (and the glue's roster)."""
 
@@ -222,6 +253,7 @@ class ConsultSteps:
         steps.register("consult_occurrences", self.occurrences_due)
         steps.register("consult_presenters", self.presenters_due)
         steps.register("consult_reminders", self.reminders_due)
+        steps.register("consult_purge", self.purge_due)
 
     async def finalize_due(self, now: datetime) -> int:
         """See `finalize_due`."""
@@ -242,3 +274,7 @@ class ConsultSteps:
     async def reminders_due(self, now: datetime) -> int:
         """See `reminders_due`."""
         return await reminders_due(self.db, now)
+
+    async def purge_due(self, now: datetime) -> int:
+        """See `purge_due`."""
+        return await purge_due(self.db, now)

@@ -378,3 +378,19 @@ async def test_group_settings_default_and_change(db: Database, clock: VirtualClo
     assert not changed.show_names
     with pytest.raises(UserError, match="1 to 3"):
         await store.save_settings(db, group, now=clock.now(), reminder_offsets=[1, 2, 3, 4])
+
+
+async def test_marks_answers_and_rsvps_go_30_days_after_they_served(
+    db: Database, clock: VirtualClock
+) -> None:
+    session = await booked(db, clock)
+    await store.set_rsvp(db, session.id, ANN, "going", clock.now())
+    clock.set(session.end + timedelta(days=29))
+    assert await steps.purge_due(db, clock.now()) == 0
+    clock.set(session.end + timedelta(days=31))
+    assert await steps.purge_due(db, clock.now()) == 5  # 2 marks, 2 answers, 1 RSVP
+    for table in ("consult_marks", "consult_responses", "consult_rsvps"):
+        row = await db.fetchone(f"SELECT COUNT(*) AS n FROM {table}")  # noqa: S608
+        assert row is not None
+        assert row["n"] == 0, table
+    assert await store.get_session(db, session.id) is not None  # the session itself stays
