@@ -218,21 +218,31 @@ _SPENT_POLLS = (
     "WHERE s.poll_id = p.id AND s.ends_at >= :cutoff)"
 )
 _ENDED_SESSIONS = "SELECT id FROM consult_sessions WHERE ends_at < :cutoff"
+_PURGED = (
+    ("consult_marks", "poll_id", _SPENT_POLLS),
+    ("consult_responses", "poll_id", _SPENT_POLLS),
+    ("consult_rsvps", "session_id", _ENDED_SESSIONS),
+    ("consult_reminder_steps", "session_id", _ENDED_SESSIONS),
+)
 _PURGES: Final = tuple(
     f"DELETE FROM {table} WHERE {column} IN ({subquery}) RETURNING 1"  # noqa: S608 - constants
-    for table, column, subquery in (
-        ("consult_marks", "poll_id", _SPENT_POLLS),
-        ("consult_responses", "poll_id", _SPENT_POLLS),
-        ("consult_rsvps", "session_id", _ENDED_SESSIONS),
-        ("consult_reminder_steps", "session_id", _ENDED_SESSIONS),
-    )
+    for table, column, subquery in _PURGED
 )
+# Read first, so a tick with nothing to purge takes no write lock.
+_EXISTS: Final = " OR ".join(
+    f"EXISTS (SELECT 1 FROM {table} WHERE {column} IN ({subquery}))"  # noqa: S608 - constants
+    for table, column, subquery in _PURGED
+)
+_ANY_TO_PURGE: Final = f"SELECT {_EXISTS} AS due"
 
 
 async def purge_due(db: Database, now: datetime) -> int:
     """Delete marks, answers and RSVPs past `KEPT_AFTER`, and spent reminder steps; rows."""
     cutoff = {"cutoff": to_db(now - KEPT_AFTER)}
     deleted = 0
+    found = await db.fetchone(_ANY_TO_PURGE, cutoff)
+    if found is None or not found["due"]:
+        return 0
     async with db.transaction() as tx:
         for statement in _PURGES:
             deleted += len(await tx.fetchall(statement, cutoff))

@@ -262,6 +262,7 @@ async def test_a_quiet_tick_takes_no_write_lock(db: Database, clock: VirtualCloc
                 await rules.occurrences_due(db, clock.now()),
                 await steps.presenters_due(db, clock.now()),
                 await steps.reminders_due(db, clock.now()),
+                await steps.purge_due(db, clock.now()),
             ]
         )
     finally:
