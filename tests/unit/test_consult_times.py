@@ -203,3 +203,58 @@ def test_the_parser_is_not_imported_until_a_time_is_read() -> None:
         "assert 'dateparser' not in sys.modules; assert 'icalendar' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)  # noqa: S603 - our own code
+
+
+def transitions(zone_name: str) -> list[datetime]:
+    """Naive local wall times just before each UTC offset change in 2026-2027, per zone."""
+    zone = ZoneInfo(zone_name)
+    found = []
+    instant = datetime(2026, 3, 3, tzinfo=UTC)
+    while instant < datetime(2027, 3, 1, tzinfo=UTC):
+        after = instant + timedelta(minutes=30)
+        if instant.astimezone(zone).utcoffset() != after.astimezone(zone).utcoffset():
+            found.append(instant.astimezone(zone).replace(tzinfo=None))
+        instant = after
+    return found
+
+
+TRANSITIONS = [(zone, local) for zone in ZONES if zone != "UTC" for local in transitions(zone)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    transition=st.sampled_from(TRANSITIONS),
+    minutes=st.integers(min_value=-90, max_value=90),
+)
+def test_times_near_every_dst_change_in_the_sample(
+    transition: tuple[str, datetime], minutes: int
+) -> None:
+    zone_name, near = transition
+    zone = ZoneInfo(zone_name)
+    local = (near + timedelta(minutes=minutes)).replace(second=0, microsecond=0)
+    text = f"{local:%Y-%m-%d %H:%M}, 2027-03-01 10:00"
+    got = next(
+        c
+        for c in parse_candidates(text, zone=zone, hours=DEFAULT_HOURS, now=NOW)
+        if c.typed.startswith(f"{local:%Y-%m-%d}")
+    )
+    assert got.local == local
+    shown = got.start.astimezone(zone).replace(tzinfo=None)
+    if got.adjustment == "gap":
+        # Moved to the first minute after the gap: the minute before it is before the gap.
+        assert shown > local
+        assert (got.start - timedelta(minutes=1)).astimezone(zone).replace(tzinfo=None) < local
+    else:
+        assert shown == local
+        if got.adjustment == "overlap":
+            assert got.start == local.replace(tzinfo=zone, fold=0).astimezone(UTC)
+            assert got.start < local.replace(tzinfo=zone, fold=1).astimezone(UTC)
+
+
+def test_the_sample_has_gaps_and_overlaps() -> None:
+    kinds = {
+        local_adjustment(local + timedelta(minutes=minutes), ZoneInfo(zone))
+        for zone, local in TRANSITIONS
+        for minutes in range(-90, 91, 15)
+    }
+    assert kinds == {"gap", "overlap", None}
