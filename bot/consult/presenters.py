@@ -1,11 +1,11 @@
 """The presenter queue, requests to present, and the history `queue show` lists.
 
 Who is asked follows `bot.consult.rotation`. Asked are queued members who marked the
-session's slot "works" (for a recurring session, which has no poll: who did not answer
-"can't"), who are not away on its date, and who opted in to consultation DMs (the
-request is a DM; without it nobody could answer). One request is open per session at
-a time; a pass or a timeout asks the next; nobody left means no presenter until a
-moderator names one.
+session's slot "works" (a recurring session has no poll: any queued member), who did
+not answer "can't" to the session, who are not away on its date, and who opted in to
+consultation DMs (the request is a DM; without it nobody could answer). One request
+is open per session at a time; a pass or a timeout asks the next; nobody left means no
+presenter until a moderator names one.
 """
 
 from __future__ import annotations
@@ -143,13 +143,19 @@ async def available_for(sql: Sql, session: Session, group_zone: str) -> set[int]
         )
     else:
         rows = await sql.fetchall(
-            "SELECT q.user_id FROM consult_queue q WHERE q.group_id = ? AND NOT EXISTS ("
-            "SELECT 1 FROM consult_rsvps r WHERE r.session_id = ? AND r.user_id = q.user_id "
-            "AND r.answer = 'cant')",
-            (session.group_id, session.id),
+            "SELECT user_id FROM consult_queue WHERE group_id = ?", (session.group_id,)
         )
+    cant = {
+        row["user_id"]
+        for row in await sql.fetchall(
+            "SELECT user_id FROM consult_rsvps WHERE session_id = ? AND answer = 'cant'",
+            (session.id,),
+        )
+    }
     available: set[int] = set()
     for row in rows:
+        if row["user_id"] in cant:
+            continue
         prefs = await get_preferences(sql, session.group_id, row["user_id"])
         if prefs.wants("consultations") and not prefs.is_away(
             prefs.zone(group_zone), session.start

@@ -271,3 +271,10 @@ async def test_a_quiet_tick_takes_no_write_lock(db: Database, clock: VirtualCloc
     assert not [
         s for s in statements if s.lstrip().upper().startswith(("BEGIN", "INSERT", "UPDATE"))
     ]
+
+
+async def test_a_member_who_answered_cant_is_not_asked(db: Database, clock: VirtualClock) -> None:
+    _, session = await session_needing_presenter(db, clock, [ANN, BEN])
+    await store.set_rsvp(db, session.id, ANN, "cant", clock.now())
+    await steps.presenters_due(db, clock.now())
+    assert await asked(db) == [(BEN, "asked")]
