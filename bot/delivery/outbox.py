@@ -191,7 +191,8 @@ async def reclaim_expired_leases(sql: Sql, now: datetime) -> int:
 _DUE_ROW_SELECT = (
     f"SELECT {_ITEM_COLUMNS}, g.timezone AS group_zone, g.guild_id, g.home_channel_id, "  # noqa: S608 - constant columns
     "p.timezone, p.work_days, p.work_start, p.work_end, p.away_since, p.away_until, "
-    "p.dm_checkins, p.dm_consultations, p.dm_pulse, p.reminders, "
+    "p.dm_checkins, p.dm_consultations, p.dm_pulse, p.reminders, p.consult_reminders, "
+    "p.consult_outside_hours, "
     "p.user_id IS NOT NULL AS has_preferences, r.channel_id, r.dms_closed_at, r.dms_retry_at "
     "FROM outbox o JOIN groups g ON g.id = o.group_id "
     "LEFT JOIN member_preferences p ON p.group_id = o.group_id AND p.user_id = o.user_id "
@@ -267,6 +268,20 @@ async def drop(sql: Sql, outbox_id: int, outcome: str, *, now: datetime) -> None
         "WHERE id = ? AND status IN ('pending', 'sending')",
         (outcome, to_db(now), to_db(now), outbox_id),
     )
+
+
+async def drop_pending(
+    sql: Sql, group_id: int, kind: str, ref_prefix: str, *, now: datetime, outcome: str = "stale"
+) -> int:
+    """Drop the group's pending rows of `kind` whose ref starts with `ref_prefix` (say, the
+    reminders of a session that moved); rows in flight are left to finish. How many."""
+    rows = await sql.fetchall(
+        "UPDATE outbox SET status = 'dropped', outcome = ?, hold_reason = NULL, updated_at = ?, "
+        "finished_at = ? WHERE group_id = ? AND kind = ? AND status = 'pending' "
+        "AND substr(ref, 1, length(?)) = ? RETURNING id",
+        (outcome, to_db(now), to_db(now), group_id, kind, ref_prefix, ref_prefix),
+    )
+    return len(rows)
 
 
 async def mark_sent(

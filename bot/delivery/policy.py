@@ -22,6 +22,9 @@ CONSENT_BY_PREFIX: Final[dict[str, DmKind]] = {
 ANY_DM_KIND: Final = "any"
 Consent = DmKind | Literal["any"]
 REMINDER_SUFFIX = "_reminder"
+# Reminders before a consultation have their own switch, and the member may let them
+# arrive outside working hours (bot.consult.steps queues them with this kind).
+CONSULT_REMINDER_KIND: Final = "consult_reminder"
 
 # Outcomes recorded on outbox rows.
 SENT = "sent"
@@ -86,7 +89,10 @@ def decide(
         return Drop(DMS_CLOSED)
     if not consents(preferences, item.kind):
         return Drop(OPTED_OUT)
-    if item.kind.endswith(REMINDER_SUFFIX) and not preferences.reminders:
+    consult_reminder = item.kind == CONSULT_REMINDER_KIND
+    if consult_reminder and not preferences.consult_reminders:
+        return Drop(OPTED_OUT)
+    if item.kind.endswith(REMINDER_SUFFIX) and not consult_reminder and not preferences.reminders:
         return Drop(OPTED_OUT)
     zone = preferences.zone(group_zone)
     if preferences.is_away(zone, now):
@@ -95,7 +101,9 @@ def decide(
         if item.expires_at is not None and item.expires_at <= dms_retry_at:
             return Drop(DMS_CLOSED)
         return Hold(dms_retry_at)
-    if is_within(preferences.hours, zone, now):
+    if is_within(preferences.hours, zone, now) or (
+        consult_reminder and preferences.consult_outside_hours
+    ):
         return Send()
     opens = next_window_start(preferences.hours, zone, now)
     if item.expires_at is not None and opens >= item.expires_at:

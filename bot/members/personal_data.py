@@ -84,6 +84,16 @@ REGISTRY = PersonalDataRegistry(
         # Also registered by bot.checkins.store; listed here so that export and forget
         # cover check-in answers whichever modules a process happens to import.
         PersonalTable("checkin_answers", "user_id"),
+        # Also registered by bot.consult.store (same reason): a member's poll answers and
+        # marks, RSVPs, queue place, presenter requests and history are deleted; a poll
+        # they organised stays the group's, with the organiser blanked.
+        PersonalTable("consult_responses", "user_id"),
+        PersonalTable("consult_marks", "user_id"),
+        PersonalTable("consult_rsvps", "user_id"),
+        PersonalTable("consult_queue", "user_id"),
+        PersonalTable("consult_presenter_requests", "user_id"),
+        PersonalTable("consult_presenters", "user_id"),
+        PersonalTable("consult_polls", "organiser_user_id", "nullify"),
     ]
 )
 

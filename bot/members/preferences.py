@@ -37,7 +37,7 @@ _DM_COLUMNS: Final[dict[DmKind, str]] = {
 }
 _COLUMNS = (
     "group_id, user_id, timezone, work_days, work_start, work_end, away_since, away_until, "
-    "dm_checkins, dm_consultations, dm_pulse, reminders"
+    "dm_checkins, dm_consultations, dm_pulse, reminders, consult_reminders, consult_outside_hours"
 )
 
 
@@ -52,6 +52,8 @@ class Preferences:
     away: Away | None = None
     dm_opt_in: frozenset[DmKind] = frozenset()
     reminders: bool = True
+    consult_reminders: bool = True  # reminders before a consultation the member is going to
+    consult_outside_hours: bool = False  # ...which may then arrive outside working hours
 
     def zone(self, group_zone: str) -> ZoneInfo:
         """The member's own zone, else the group's."""
@@ -85,6 +87,8 @@ def preferences_from_row(row: aiosqlite.Row) -> Preferences:
         away=Away(from_db(away_since), date_from_db(row["away_until"])) if away_since else None,
         dm_opt_in=frozenset(kind for kind, column in _DM_COLUMNS.items() if row[column]),
         reminders=bool(row["reminders"]),
+        consult_reminders=bool(row["consult_reminders"]),
+        consult_outside_hours=bool(row["consult_outside_hours"]),
     )
 
 
@@ -180,6 +184,29 @@ async def set_reminders(
     return await _save(sql, group_id, user_id, now, {"reminders": int(on)})
 
 
+async def set_consult_reminders(
+    sql: Sql,
+    group_id: int,
+    user_id: int,
+    *,
+    on: bool | None = None,
+    outside_hours: bool | None = None,
+    now: datetime,
+) -> Preferences:
+    """Turn consultation reminders on or off, and allow them outside working hours or not.
+
+    None leaves that setting as it is.
+    """
+    columns = {
+        name: int(value)
+        for name, value in (("consult_reminders", on), ("consult_outside_hours", outside_hours))
+        if value is not None
+    }
+    if not columns:
+        return await get_preferences(sql, group_id, user_id)
+    return await _save(sql, group_id, user_id, now, columns)
+
+
 async def members_opted_in(sql: Sql, group_id: int, kind: DmKind) -> list[int]:
     """User ids of the group's members who opted in to DMs of `kind`, ascending.
 
@@ -225,4 +252,8 @@ def describe(prefs: Preferences, group_zone: str, now: datetime) -> list[str]:
     wanted = [label for kind, label in DM_KIND_LABELS.items() if prefs.wants(kind)]
     lines.append(f"DMs: {', '.join(wanted)}" if wanted else "DMs: none (opt in with /me dms)")
     lines.append(f"Reminders: {'on' if prefs.reminders else 'off'}")
+    consult = "off"
+    if prefs.consult_reminders:
+        consult = "on, also outside your hours" if prefs.consult_outside_hours else "on"
+    lines.append(f"Consultation reminders: {consult}")
     return lines

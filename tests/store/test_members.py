@@ -159,6 +159,7 @@ async def test_describe_says_it_plainly(db: Database, clock: VirtualClock) -> No
         "Within your working hours now.",
         "DMs: none (opt in with /me dms)",
         "Reminders: on",
+        "Consultation reminders: on",
     ]
     await set_hours(db, group, USER, days="Mon-Thu", start="10:00", end="17:00", now=now)
     await set_dm_opt_in(db, group, USER, "checkins", True, now=now)
