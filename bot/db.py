@@ -101,6 +101,16 @@ def restrict_to_owner(path: Path) -> None:
             log.warning("could not make %s owner-only: %s", candidate, error.strerror)
 
 
+def _open_point_reader(path: Path | str) -> sqlite3.Connection | None:
+    """A read-only connection for `Database.point_read`, never waiting on a lock."""
+    if str(path) == ":memory:":
+        return None
+    conn = sqlite3.connect(str(path), isolation_level=None, timeout=0)
+    conn.row_factory = aiosqlite.Row
+    conn.execute("PRAGMA query_only = ON")
+    return conn
+
+
 class Sql(Protocol):
     """What both `Database` and `Transaction` offer, for functions that work inside either."""
 
@@ -132,11 +142,13 @@ class Database:
         connection: aiosqlite.Connection,
         path: Path | str,
         reader: aiosqlite.Connection | None = None,
+        point_reader: sqlite3.Connection | None = None,
     ) -> None:
         self._conn = connection
         self._lock = asyncio.Lock()
         self._reader = reader
         self._read_lock = asyncio.Lock() if reader is not None else self._lock
+        self._point_reader = point_reader
         self.path = path
         # Read-through memo of rows from `MEMO_TABLES`, valid while `_memo_version` is unchanged.
         self._memo: dict[Hashable, Any] = {}
@@ -164,10 +176,13 @@ class Database:
             reader.row_factory = aiosqlite.Row
             await reader.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             await reader.execute("PRAGMA query_only = ON")
-        return cls(conn, path, reader)
+        return cls(conn, path, reader, _open_point_reader(path))
 
     async def close(self) -> None:
-        """Close both connections."""
+        """Close the connections."""
+        if self._point_reader is not None:
+            self._point_reader.close()
+            self._point_reader = None
         if self._reader is not None:
             async with self._read_lock:
                 await self._reader.close()
@@ -213,6 +228,23 @@ class Database:
         finally:
             self._forget(sql)
 
+    async def point_read(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+        """A SELECT of one row by its key, answered at once on the event loop's thread.
+
+        For the reads a member's button waits on: a trip to a connection's thread costs
+        more than such a read itself (0.4 to 0.6 ms against about 0.01 ms on a busy
+        2-core machine). WAL readers never wait for the writer; if SQLite is busy anyway
+        (a checkpoint resetting the log), the read goes the usual way instead of waiting.
+        """
+        if self._point_reader is None or not _READ_ONLY.match(sql):
+            return await self.fetchone(sql, params)
+        try:
+            return cast("aiosqlite.Row | None", self._point_reader.execute(sql, params).fetchone())
+        except sqlite3.OperationalError as error:
+            if not _is_busy(error):
+                raise
+        return await self.fetchone(sql, params)
+
     async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
         """Run a query and return every row (a SELECT reads committed data)."""
         lock, conn = self._route(sql)
@@ -256,6 +288,8 @@ class Database:
         if self._reader is not None:
             async with self._read_lock:
                 await self._reader.set_trace_callback(handler)
+        if self._point_reader is not None:
+            self._point_reader.set_trace_callback(handler)
 
     @asynccontextmanager
     async def raw(self) -> AsyncIterator[aiosqlite.Connection]:

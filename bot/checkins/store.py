@@ -272,15 +272,15 @@ async def get_round(sql: Sql, round_id: int) -> Round | None:
 
 
 async def round_and_answer(
-    sql: Sql, round_id: int, user_id: int
+    db: Database, round_id: int, user_id: int
 ) -> tuple[Round | None, Answer | None]:
     """A round and the member's own answer to it (None, None: no such round), in one statement.
 
-    The check-in button needs both to open the form; one trip to SQLite instead of two.
+    The check-in button needs both to open the form: one point read, no trip to a thread.
     """
     if not is_storable_id(round_id):
         return None, None  # a forged custom_id: SQLite would overflow
-    row = await sql.fetchone(
+    row = await db.point_read(
         f"SELECT {_ROUND_COLUMNS_R}, {_ANSWER_COLUMNS_A} FROM checkin_rounds r "  # noqa: S608
         "LEFT JOIN checkin_answers a ON a.round_id = r.id AND a.user_id = ? WHERE r.id = ?",
         (user_id, round_id),

@@ -118,7 +118,7 @@ async def rows(n: int = 300, warmup: int = 30) -> list[Row]:
             _ms([m["db"] for _, m in peer]),
             "ms",
             "report",
-            "one statement through aiosqlite's thread",
+            "one point read on the loop's thread (`Database.point_read`)",
         )
     )
     out.append(

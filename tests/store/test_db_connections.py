@@ -110,3 +110,37 @@ async def test_each_statement_is_one_trip_to_the_connection_thread(
     finally:
         monkeypatch.undo()
         await db.close()
+
+
+SLOW_READ = (
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) "
+    "SELECT count(*) FROM n"
+)
+
+
+async def test_a_point_read_answers_at_once_while_the_reader_is_busy(tmp_path: Path) -> None:
+    # The check-in button's read: no trip to a connection's thread, so no queue behind one.
+    db = await open_with_table(tmp_path / "x.db", busy_timeout_ms=3000)
+    try:
+        slow = asyncio.create_task(db.fetchall(SLOW_READ))
+        await asyncio.sleep(0)  # the slow read now holds the reader
+        row = await db.point_read("SELECT v FROM t WHERE id = ?", (1,))
+        assert row is not None
+        assert row["v"] == "before"
+        assert not slow.done()
+        await slow
+    finally:
+        await db.close()
+
+
+async def test_a_point_read_sees_the_last_commit_and_never_writes(tmp_path: Path) -> None:
+    db = await open_with_table(tmp_path / "x.db", busy_timeout_ms=3000)
+    try:
+        await db.execute("UPDATE t SET v = 'after' WHERE id = 1")
+        row = await db.point_read("SELECT v FROM t WHERE id = ?", (1,))
+        assert row is not None
+        assert row["v"] == "after"
+        with pytest.raises(sqlite3.OperationalError):  # routed to the writer: no table there
+            await db.point_read("DELETE FROM nowhere")
+    finally:
+        await db.close()
