@@ -35,7 +35,16 @@ from .errors import (
 )
 from .outbox import DueRow, OutboxItem
 from .pacing import DEFAULT_DM_OPENS_PER_SECOND, steady_limiter
-from .policy import DMS_CLOSED, GAVE_UP, NO_ACCESS, REJECTED, Drop, Hold, decide
+from .policy import (
+    DMS_CLOSED,
+    GAVE_UP,
+    NO_ACCESS,
+    REJECTED,
+    Drop,
+    Hold,
+    decide,
+    recipient_in_logs,
+)
 
 log = logging.getLogger(__name__)
 
@@ -484,10 +493,10 @@ class Dispatcher:
             # A bug in rendering or the transport: logged with its traceback, retried like
             # a transient failure so that a fix deployed in time still delivers.
             log.error(
-                "DM delivery error: outbox=%d kind=%s user=%d",
+                "DM delivery error: outbox=%d kind=%s user=%s",
                 item.id,
                 item.kind,
-                item.user_id,
+                recipient_in_logs(item),
                 exc_info=error,
             )
             await self._retry_or_fail(item, error, run, logged=True)
@@ -593,26 +602,26 @@ class Dispatcher:
 async def _log_unmarked(db: Database, item: OutboxItem) -> None:
     if await outbox.get_item(db, item.id) is None:
         log.info(
-            "DM sent while its member erased their data: outbox=%d kind=%s user=%d",
+            "DM sent while its member erased their data: outbox=%d kind=%s user=%s",
             item.id,
             item.kind,
-            item.user_id,
+            recipient_in_logs(item),
         )
     else:
         log.warning(
-            "DM sent but its lease was lost: outbox=%d kind=%s user=%d",
+            "DM sent but its lease was lost: outbox=%d kind=%s user=%s",
             item.id,
             item.kind,
-            item.user_id,
+            recipient_in_logs(item),
         )
 
 
 def _log_failure(item: OutboxItem, code: str, detail: str) -> None:
     log.warning(
-        "DM not delivered: outbox=%d kind=%s user=%d error=%s (%s)",
+        "DM not delivered: outbox=%d kind=%s user=%s error=%s (%s)",
         item.id,
         item.kind,
-        item.user_id,
+        recipient_in_logs(item),
         code,
         detail,
     )

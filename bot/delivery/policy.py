@@ -26,6 +26,16 @@ REMINDER_SUFFIX = "_reminder"
 # arrive outside working hours (bot.consult.steps queues them with this kind).
 CONSULT_REMINDER_KIND: Final = "consult_reminder"
 
+# An anonymous survey's DMs: no log line names their recipient, since a reminder's
+# recipient is someone who has not answered (and an invitation's, who was asked).
+UNNAMED_PREFIXES: Final = ("pulse",)
+
+
+def recipient_in_logs(item: OutboxItem) -> str:
+    """How log lines name a DM's recipient: their id, or "-" for an anonymous survey's DMs."""
+    return "-" if item.kind.startswith(UNNAMED_PREFIXES) else str(item.user_id)
+
+
 # Outcomes recorded on outbox rows.
 SENT = "sent"
 STALE = "stale"

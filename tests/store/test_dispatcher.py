@@ -675,3 +675,25 @@ async def test_delivered_dms_are_recorded_in_batches_not_one_commit_each(
     assert len(fake.delivered) == 40
     assert await outcomes(db) == dict.fromkeys(users, ("sent", "sent"))
     assert len(commits) <= 30  # group commits: several DMs per commit even with no load
+
+
+async def test_logs_never_name_the_recipient_of_a_pulse_dm(
+    db: Database, clock: VirtualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A pulse reminder goes to someone who has not answered: a log naming them would be a
+    # list of who did not answer. A check-in DM's failure still names its member.
+    clock.set(MONDAY_10_NY)
+    group = await new_group(db, clock)
+    for user in (424242, 515151):
+        await set_dm_opt_in(db, group, user, "pulse", True, now=clock.now())
+        await set_dm_opt_in(db, group, user, "checkins", True, now=clock.now())
+    await queue(db, clock, group, 424242, kind="pulse_reminder", ref="2026-03-02")
+    await queue(db, clock, group, 515151, kind="checkin_prompt")
+    fake = FakeTransport(clock)
+    fake.failures.extend([PermanentDeliveryError(403, 50001), PermanentDeliveryError(403, 50001)])
+    with caplog.at_level("DEBUG"):
+        await dispatcher(db, fake, concurrency=1).run_due(clock.now())
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("bot."))
+    assert "kind=pulse_reminder user=-" in logged
+    assert "424242" not in logged
+    assert "user=515151" in logged
