@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal, Protocol
+from typing import Protocol
 
 from bot import posting
 from bot.checkins import pending, store
@@ -36,10 +36,11 @@ from bot.checkins.store import GroupSchedule, Round, SaveResult, WeekAggregate
 from bot.checkins.summary import CheckinSummary, moderator_notes, summarize
 from bot.db import Database, Sql
 from bot.delivery import outbox
+from bot.delivery.outbox import EnqueueMany
 from bot.errors import UserError
 from bot.groups import group_by_id
 from bot.members.instants import from_db
-from bot.members.preferences import members_opted_in
+from bot.members.preferences import OptedIn, members_opted_in
 from bot.posting import CannotPostError
 from bot.scheduling import DueSteps
 
@@ -73,32 +74,6 @@ class Publisher(Protocol):
     ) -> list[int]:
         """Of `user_ids`, the moderators of the server that holds `channel_id`."""
         ...
-
-
-class EnqueueMany(Protocol):
-    """The outbox's `enqueue_many`: queue one DM to each user; how many were new."""
-
-    async def __call__(
-        self,
-        sql: Sql,
-        *,
-        group_id: int,
-        user_ids: Sequence[int],
-        kind: str,
-        ref: str,
-        due_at: datetime,
-        expires_at: datetime | None,
-        payload: Mapping[str, object],
-        now: datetime | None = None,
-    ) -> int: ...
-
-
-class OptedIn(Protocol):
-    """The members module's `members_opted_in`."""
-
-    async def __call__(
-        self, sql: Sql, group_id: int, kind: Literal["checkins", "consultations", "pulse"]
-    ) -> list[int]: ...
 
 
 @dataclass(frozen=True)

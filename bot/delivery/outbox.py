@@ -20,7 +20,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Protocol
 
 import aiosqlite
 
@@ -119,6 +119,24 @@ async def enqueue(
         now=now,
     )
     return bool(queued)
+
+
+class EnqueueMany(Protocol):
+    """`enqueue_many`'s shape, for services that take it as a parameter (tests replace it)."""
+
+    async def __call__(
+        self,
+        sql: Sql,
+        *,
+        group_id: int,
+        user_ids: Sequence[int],
+        kind: str,
+        ref: str,
+        due_at: datetime,
+        expires_at: datetime | None,
+        payload: Mapping[str, object],
+        now: datetime | None = None,
+    ) -> int: ...
 
 
 async def enqueue_many(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Final, Literal, get_args
+from typing import Any, Final, Literal, Protocol, get_args
 from zoneinfo import ZoneInfo
 
 import aiosqlite
@@ -205,6 +205,12 @@ async def set_consult_reminders(
     if not columns:
         return await get_preferences(sql, group_id, user_id)
     return await _save(sql, group_id, user_id, now, columns)
+
+
+class OptedIn(Protocol):
+    """`members_opted_in`'s shape, for services that take it as a parameter."""
+
+    async def __call__(self, sql: Sql, group_id: int, kind: DmKind) -> list[int]: ...
 
 
 async def members_opted_in(sql: Sql, group_id: int, kind: DmKind) -> list[int]:

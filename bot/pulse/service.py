@@ -14,17 +14,17 @@ it reads `store.surveys_to_announce`, `store.results_to_post` and
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Literal, Protocol
 
 from bot.db import Database, Sql
 from bot.delivery import outbox
+from bot.delivery.outbox import EnqueueMany
 from bot.errors import UserError
 from bot.groups import Group, group_by_id
 from bot.members.instants import to_db
-from bot.members.preferences import members_opted_in
+from bot.members.preferences import OptedIn, members_opted_in
 from bot.pulse import schedule as rule
 from bot.pulse import store
 from bot.pulse.instrument import Instrument, InstrumentLibrary
@@ -42,32 +42,6 @@ ALREADY_ANSWERED = (
     "them to you."
 )
 NOT_OPEN = "This pulse is closed. The next one opens on the group's usual day."
-
-
-class EnqueueMany(Protocol):
-    """The outbox's `enqueue_many`."""
-
-    async def __call__(
-        self,
-        sql: Sql,
-        *,
-        group_id: int,
-        user_ids: Sequence[int],
-        kind: str,
-        ref: str,
-        due_at: datetime,
-        expires_at: datetime | None,
-        payload: Mapping[str, object],
-        now: datetime | None = None,
-    ) -> int: ...
-
-
-class OptedIn(Protocol):
-    """The members module's `members_opted_in`."""
-
-    async def __call__(
-        self, sql: Sql, group_id: int, kind: Literal["checkins", "consultations", "pulse"]
-    ) -> list[int]: ...
 
 
 @dataclass(frozen=True)
