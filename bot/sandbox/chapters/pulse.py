@@ -111,10 +111,10 @@ async def pulse(story: Story) -> None:
     mira = server.actor(group.moderator_id)
     ana, ben, eve = group.member_ids[0], group.member_ids[1], group.member_ids[4]
     everyone = (group.owner_id, group.moderator_id, group.cofacilitator_id, *group.member_ids)
-    story.progress("Ana, Ben and Eve choose pulse invitations by DM with /me dms")
-    for member in (ana, ben, eve):
+    story.progress("Ana adds pulse invitations to her DMs; Ben, whose DMs are closed, drops them")
+    for member, setting in ((ana, "on"), (ben, "off")):
         await server.actor(member).slash(
-            "me dms", channel_id=channel, options={"kind": "pulse", "setting": "on"}
+            "me dms", channel_id=channel, options={"kind": "pulse", "setting": setting}
         )
     story.progress("Eve goes away for the coming days: no pulse DM reaches her")
     await server.actor(eve).slash("me away", channel_id=channel)
