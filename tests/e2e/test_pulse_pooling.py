@@ -110,3 +110,26 @@ async def test_a_carried_round_is_a_gap_in_the_chart(
     sent = json.dumps([r.body for r in server.requests if r.body is not None], default=str)
     assert "Not enough responses to protect anonymity, not shown" in sent
     assert "n = 2" not in sent
+
+
+async def test_a_round_still_below_k_after_12_weeks_is_dropped_and_the_group_told(
+    server: SandboxServer, group: DemoGroup, peerpulse: RunningBot
+) -> None:
+    people = everyone(group)
+    await set_home(server, group)
+    day = peerpulse.clock.now().date()
+    await _round(server, group, peerpulse, people[:2])
+    channel = group.home_channel_id
+    before = len(server.actor(group.owner_id).sees(channel))
+    await peerpulse.advance(timedelta(weeks=12, days=1))
+    await peerpulse.advance(timedelta(minutes=1))
+    told = [m.text for m in server.actor(group.owner_id).sees(channel)[before:]]
+    assert len(told) == 1
+    assert f"The pulse of {day.day} Mar did not get enough answers" in told[0]
+    assert "(n < 5)" in told[0]
+    assert "2" not in told[0].replace(f"{day.day} Mar", "").replace("12 weeks", "")
+    await peerpulse.advance(timedelta(hours=1))
+    assert len(server.actor(group.owner_id).sees(channel)) == before + 1  # told once
+    assert result_posts(server, channel) == []
+    shown = await pulse(server, group, group.member_ids[0], "group")
+    assert "Not enough responses yet to protect anonymity (n < 5)." in shown
