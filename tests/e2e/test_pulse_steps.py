@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from pulse_steps import open_round, set_home
 
+from bot.clock import VirtualClock
 from bot.pulse.crisis import last_verified, load_crisis_resources
 from bot.sandbox import SandboxServer
-from bot.sandbox.chapters.pulse import ANSWERS, CONTINUE, KEYS, START, TAKE
+from bot.sandbox.chapters.pulse import ANSWERS, CONTINUE, KEYS, START, TAKE, take_pulse
 from bot.sandbox.demo import DemoGroup
-from bot.sandbox.running_bot import RunningBot
+from bot.sandbox.running_bot import RunningBot, sandbox_settings, start_bot
 from cogs._pulse_context import Drafts
 
 pytestmark = pytest.mark.e2e
@@ -113,3 +115,38 @@ async def test_someone_elses_continue_token_finds_nothing(
     assert drafts.take(token, ben, now) is None
     assert drafts.take(token, ana, now) is not None
     assert len(drafts) == 0
+
+
+async def test_across_a_restart_the_buttons_work_and_step_one_is_forgotten(
+    server: SandboxServer, group: DemoGroup, clock: VirtualClock, tmp_path: Path
+) -> None:
+    ana, ben = group.member_ids[:2]
+    settings = sandbox_settings(server, group.credentials.token, tmp_path / "peerpulse.db")
+    first = await start_bot(settings, clock)
+    try:
+        await set_home(server, group)
+        post = await open_round(server, group, first)
+        continue_at = await _step_one(server, ana, post)
+        intro = await server.actor(ben).click(post, label=TAKE)
+        assert intro.message is not None
+        opened = await server.actor(ben).click(intro.message.id, label=START)
+        assert opened.modal is not None
+    finally:
+        await first.stop()
+
+    second = await start_bot(settings, clock, sync=False)
+    try:
+        late = await server.actor(ana).click(continue_at, label=CONTINUE)
+        assert late.message is not None
+        assert "nothing was stored" in late.message.text
+        # Ben's step one, opened before the restart, is still taken from its raw values.
+        step = await server.actor(ben).submit_modal(
+            opened.modal, {key: str(v) for key, v in zip(KEYS[:4], ANSWERS[1][:4], strict=True)}
+        )
+        assert step.message is not None
+        assert [b["label"] for b in step.message.buttons()] == [CONTINUE]
+        note = await take_pulse(server, ana, post, ANSWERS[2])
+        assert note.message is not None
+        assert "Your own burnout index" in note.message.text
+    finally:
+        await second.stop()
