@@ -15,13 +15,16 @@ after a restart: the modal's custom_id says which step and which survey or draft
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, Final
 
 import discord
 
-from bot.app import replies
+from bot.app import interaction_errors, replies
 from bot.errors import UserError
 from bot.ids import ID_DIGITS, parse_id
 from bot.pulse.instrument import Instrument, Item
@@ -31,6 +34,8 @@ from cogs._checkin_form import submitted_values
 from cogs._common import EMBED_COLOUR
 from cogs._pulse_context import PulseContext, context_of, require_member
 from cogs._pulse_text import INTRO, WHO_SEES, crisis_lines, own_note
+
+log = logging.getLogger(__name__)
 
 TAKE_LABEL: Final = "Take the pulse"
 START_LABEL: Final = "Start"
@@ -230,9 +235,23 @@ def pulse_step(interaction: discord.Interaction[Any]) -> re.Match[str] | None:
     return STEP_ONE.fullmatch(custom_id) or STEP_TWO.fullmatch(custom_id)
 
 
+@asynccontextmanager
+async def _reporting_anonymously(interaction: discord.Interaction[Any]) -> AsyncIterator[None]:
+    """The one error path, except that a step answered too late is logged without its
+    member: their answers may already be stored, and no log line may name who submitted."""
+    try:
+        yield
+    except Exception as error:  # noqa: BLE001 - report() logs unexpected ones with an incident id
+        if interaction_errors.expired(error):
+            replies.abandon(interaction)
+            log.warning("a pulse step expired before it was answered")
+            return
+        await interaction_errors.report(interaction, error)
+
+
 async def on_pulse_submit(interaction: discord.Interaction[Any], step: re.Match[str]) -> None:
     """Hold step one's answers and offer Continue, or store everything and show the note."""
-    async with reporting(interaction):
+    async with _reporting_anonymously(interaction):
         context = context_of(interaction)
         now = context.bot.clock.now()
         # Both steps are opened from the ephemeral message before them: replace it.

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +16,8 @@ from pulse_steps import answer, open_round, pulse, set_home
 from bot.clock import VirtualClock
 from bot.logs import QUIETED, configure_logging, uninstall_redaction
 from bot.sandbox import SandboxServer
-from bot.sandbox.demo import DemoGroup
+from bot.sandbox.chapters.pulse import ANSWERS, CONTINUE, KEYS, START, TAKE
+from bot.sandbox.demo import DemoGroup, build_demo_group
 from bot.sandbox.running_bot import sandbox_settings, start_bot
 
 pytestmark = pytest.mark.e2e
@@ -80,3 +83,59 @@ async def test_no_log_line_names_a_submitter_or_counts_an_open_pulse(
         and r.getMessage() != "pulse answer stored"
     ]
     assert counting == []
+
+
+class SkewedTime:
+    """The sandbox's deadline clock, which a test can move past Discord's 3 s at once."""
+
+    def __init__(self) -> None:
+        self.skew = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.skew
+
+
+async def test_a_step_answered_too_late_is_logged_without_its_member(
+    clock: VirtualClock, tmp_path: Path, debug_logging: pytest.LogCaptureFixture
+) -> None:
+    deadline = SkewedTime()
+    server = SandboxServer(clock=clock.now, now=deadline)
+    await server.start()
+    group = build_demo_group(server)
+    configure_logging("DEBUG", [group.credentials.token])  # as `peerpulse run` does
+    logging.getLogger().addHandler(debug_logging.handler)
+    caplog = debug_logging
+    running = await start_bot(
+        sandbox_settings(server, group.credentials.token, tmp_path / "p.db"), clock
+    )
+    ana = server.actor(group.member_ids[0])
+    try:
+        await set_home(server, group)
+        post = await open_round(server, group, running)
+        intro = await ana.click(post, label=TAKE)
+        assert intro.message is not None
+        one = await ana.click(intro.message.id, label=START)
+        assert one.modal is not None
+        step = await ana.submit_modal(
+            one.modal, {k: str(v) for k, v in zip(KEYS[:4], ANSWERS[0][:4], strict=True)}
+        )
+        assert step.message is not None
+        two = await ana.click(step.message.id, label=CONTINUE)
+        assert two.modal is not None
+        await ana.submit_modal(
+            two.modal,
+            {k: str(v) for k, v in zip(KEYS[4:], ANSWERS[0][4:], strict=True)},
+            wait=False,
+        )
+        deadline.skew = 5.0  # by the time the bot answers, 5 s have passed for Discord
+        for _ in range(200):
+            if any("pulse step expired" in r.getMessage() for r in caplog.records):
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        await running.stop()
+        await server.stop()
+    messages = [caplog.handler.format(r) for r in caplog.records]
+    assert any("a pulse step expired before it was answered" in m for m in messages)
+    assert any("DEBUG" in m for m in messages)
+    assert [m for m in messages if str(ana.user_id) in m] == []
