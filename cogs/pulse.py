@@ -233,21 +233,20 @@ class PulseCog(commands.Cog, name=COG_NAME):
     ) -> None:
         """Change what was given; show every setting."""
         group = await self._moderator_group(interaction)
-        changes: dict[str, Any] = {
-            "k": k,
-            "post_results": post_results,
-            "support_replaces": support_replaces,
-            "instrument_id": instrument,
-            "keep_raw_answers": keep_raw_answers,
-            "reminders": reminders,
+        given: dict[str, Any] = {
+            key: value
+            for key, value in {
+                "k": k,
+                "post_results": post_results,
+                "support_replaces": support_replaces,
+                "instrument_id": instrument,
+                "keep_raw_answers": keep_raw_answers,
+                "reminders": reminders,
+            }.items()
+            if value is not None
         }
-        if clear_support_text:
-            changes["support_text"] = None
-        elif support_text is not None:
-            changes["support_text"] = support_text
-        given = {key: value for key, value in changes.items() if value is not None}
-        if "support_text" in changes:
-            given["support_text"] = changes["support_text"]
+        if clear_support_text or support_text is not None:  # None clears the text
+            given["support_text"] = None if clear_support_text else support_text
         saved = await self.service.configure(group.id, self.bot.clock.now(), **given)
         title = "Pulse settings saved" if given else "Pulse settings"
         await replies.respond(interaction, embed=self._settings_embed(title, saved))

@@ -99,3 +99,16 @@ async def test_schedule_off_and_a_second_open_are_refused_plainly(
     assert "Not enough responses yet" in nothing
     closed = await pulse(server, group, mira, "close")
     assert closed == "No pulse is open in this group, so there is nothing to close."
+
+
+async def test_support_text_can_be_cleared_and_an_unknown_instrument_is_refused(
+    server: SandboxServer, group: DemoGroup, peerpulse: RunningBot
+) -> None:
+    mira = group.moderator_id
+    await set_home(server, group)
+    await pulse(server, group, mira, "settings", support_text="Our peer line: Fridays.")
+    cleared = await pulse(server, group, mira, "settings", clear_support_text=True)
+    assert "Fridays" not in cleared
+    refused = await pulse(server, group, mira, "settings", instrument="nope")
+    assert refused.startswith("There is no pulse instrument called 'nope'.")
+    assert "peerpulse-default" in refused
