@@ -31,8 +31,9 @@ def capability_sections() -> tuple[PrivacySection, ...]:
     # Imported here: each section's module imports PrivacySection from this one.
     from bot.checkins.privacy import CHECKIN_AUDIENCE, CHECKIN_PRIVACY  # noqa: PLC0415
     from bot.members.privacy_section import MEMBERS_PRIVACY  # noqa: PLC0415
+    from bot.pulse.privacy import PULSE_PRIVACY, crisis_section  # noqa: PLC0415
 
-    return (MEMBERS_PRIVACY, CHECKIN_PRIVACY, CHECKIN_AUDIENCE)
+    return (MEMBERS_PRIVACY, CHECKIN_PRIVACY, CHECKIN_AUDIENCE, PULSE_PRIVACY, crisis_section())
 
 
 def privacy_statement(

@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 GROUP_ZONE = "group"
 ON_OFF = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]
 DM_CHOICES = [app_commands.Choice(name=label, value=kind) for kind, label in DM_KIND_LABELS.items()]
+PULSE_NOT_EXPORTED = "Pulse answers cannot be exported, because they are linked to no one."
 NOT_IN_DMS = (
     "Use /me in a channel of your group's server: I can't tell from here which group you mean."
 )
@@ -211,7 +212,7 @@ class MeCog(commands.Cog):
         document = {
             "about": (
                 "Everything peerpulse stores linked to your Discord user id, in every group, "
-                "by table. Anonymous pulse answers are linked to no one, so they are not here."
+                f"by table. {PULSE_NOT_EXPORTED}"
             ),
             "user_id": user_id,
             "exported_at": self.bot.clock.now().isoformat(),
@@ -221,7 +222,8 @@ class MeCog(commands.Cog):
         rows = sum(len(found) for found in tables.values())
         await replies.respond(
             interaction,
-            f"Everything linked to you: {plural(rows, 'record')}. Only you can see this file.",
+            f"Everything linked to you: {plural(rows, 'record')}. Only you can see this file. "
+            f"{PULSE_NOT_EXPORTED}",
             file=discord.File(io.BytesIO(data), filename="peerpulse-my-data.json"),
         )
 

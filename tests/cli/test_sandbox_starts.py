@@ -32,6 +32,8 @@ VOLATILE = (
     (re.compile(r'"nonce": "\d+"'), '"nonce": "<nonce>"'),
     # A form's random suffix (token_hex(6)) is all digits about once in 280 forms.
     (re.compile(r"(checkin:form:\d+:)[0-9a-f]{12}\b"), r"\1<random>"),
+    (re.compile(r"(pulse:(?:one|two):[0-9a-f]+:)[0-9a-f]{12}\b"), r"\1<random>"),
+    (re.compile(r"(pulse:(?:continue|two):)[0-9a-f]{32}\b"), r"\1<random>"),
     (re.compile(r"aW50ZXJhY3Rpb24\.[A-Za-z0-9_-]+"), "<token>"),
     (re.compile(r"\b(?=[0-9a-f]*[a-f])[0-9a-f]{12,32}\b"), "<random>"),
 )

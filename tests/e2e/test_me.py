@@ -200,7 +200,8 @@ async def test_export_is_an_ephemeral_json_file_of_only_the_members_data(
     assert tables["dm_recipients"][0]["channel_id"] == ana.dm_channel_id()
     assert "Asia/Tokyo" not in attachment.data.decode()
     assert str(ben.user_id) not in attachment.data.decode()
-    assert "Anonymous pulse answers" in document["about"]
+    assert "cannot be exported, because they are linked to no one" in document["about"]
+    assert "Pulse answers cannot be exported" in exported.content
 
 
 async def all_rows_mentioning(peerpulse: RunningBot, user_id: int) -> list[tuple[str, str]]:

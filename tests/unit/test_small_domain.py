@@ -18,6 +18,8 @@ from bot.errors import UserError
 from bot.groups import Group
 from bot.moderation import ADMINISTRATOR, MANAGE_GUILD, is_moderator, refusal
 from bot.privacy import INTRO, TITLE, capability_sections, privacy_statement
+from bot.pulse.pooling import MIN_K
+from bot.pulse.privacy import crisis_section
 from bot.scheduling import DueSteps
 from bot.timezones import parse_zone, search_zones
 
@@ -101,7 +103,10 @@ def test_privacy_statement_numbers_come_from_the_settings(retention: int, k: int
     sections = privacy_statement(make_group(retention, k), "support", capability_sections())
     text = "\n".join(f"{s.title}\n{s.body}" for s in sections)
     kept = str(FINISHED_ROWS_KEPT.days)
-    assert set(re.findall(r"[0-9]+", text)) == {str(MIN_RESPONSES), str(retention), kept}
+    crisis = crisis_section()
+    # The pulse states its floor for k; the crisis lines their numbers and verified date.
+    pulse = {str(MIN_K), *re.findall(r"[0-9]+", f"{crisis.title}\n{crisis.body}")}
+    assert set(re.findall(r"[0-9]+", text)) == {str(MIN_RESPONSES), str(retention), kept} | pulse
     assert f"deleted {kept} days after it was sent or skipped" in text
     assert f"fewer than {MIN_RESPONSES} answers" in text
     assert f"{retention} days (this group's setting)" in text
@@ -109,7 +114,8 @@ def test_privacy_statement_numbers_come_from_the_settings(retention: int, k: int
     assert "exactly what moderators see" not in text
     outside = privacy_statement(None, "support", capability_sections())
     outside_numbers = set(re.findall(r"[0-9]+", "".join(s.body for s in outside)))
-    assert outside_numbers == {str(MIN_RESPONSES), kept}
+    in_bodies = {str(MIN_K), *re.findall(r"[0-9]+", crisis.body)}
+    assert outside_numbers == {str(MIN_RESPONSES), kept} | in_bodies
 
 
 def test_readme_privacy_numbers_come_from_the_settings() -> None:
