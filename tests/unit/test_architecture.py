@@ -55,3 +55,16 @@ def test_only_the_clock_reads_the_wall_clock() -> None:
             text = path.read_text(encoding="utf-8")
             offenders += [f"{path.relative_to(ROOT)}: {c}" for c in calls if c in text]
     assert offenders == []
+
+
+def test_no_two_test_modules_share_a_name() -> None:
+    # Test folders are not packages: pytest imports each module by its file name, and a
+    # second module of the same name stops the whole run at collection.
+    seen: dict[str, list[str]] = {}
+    for path in python_files("tests"):
+        if path.name.startswith("test_") or path.parent.name != "benchmarks":
+            seen.setdefault(path.name, []).append(str(path.relative_to(ROOT)))
+    clashes = {
+        name: where for name, where in seen.items() if len(where) > 1 and name != "conftest.py"
+    }
+    assert clashes == {}
