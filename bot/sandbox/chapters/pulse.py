@@ -198,7 +198,8 @@ async def _round_three(story: Story) -> None:
         story.clock.advance(timedelta(minutes=9))
         await take_pulse(server, who, post.id, values)
     story.progress("Mira closes round three early; the pooled result is posted")
-    await mira.slash("pulse close", channel_id=channel)
+    # Deferred: wait for its answer, or the due steps advanced next may post before it.
+    await (await mira.slash("pulse close", channel_id=channel)).final()
     await story.running.advance(timedelta(minutes=2))
     story.progress(f"Mira opens /pulse chart (saved as {CHART_PNG}) and /pulse export")
     chart = await (await mira.slash("pulse chart", channel_id=channel)).final()
