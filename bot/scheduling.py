@@ -30,21 +30,28 @@ class DueSteps:
     def __init__(self) -> None:
         self._steps: dict[str, DueStep] = {}
         self._background: set[str] = set()
+        self._uncounted: set[str] = set()
         self._busy: dict[str, asyncio.Lock] = {}
         self._tasks: dict[str, asyncio.Task[int | None]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._wake: dict[str, asyncio.Event] = {}
         self._clock: Clock | None = None
 
-    def register(self, name: str, step: DueStep, *, background: bool = False) -> None:
+    def register(
+        self, name: str, step: DueStep, *, background: bool = False, counted: bool = True
+    ) -> None:
         """Add a step; names are unique. A background step runs after the others in
-        `run_due`, and in its own worker under `tick`."""
+        `run_due`, and in its own worker under `tick`. An uncounted step's effects are
+        not counted in the log (delivery: while a pulse is open, the number of DMs sent
+        can be the number of reminders, that is of members who have not answered)."""
         if name in self._steps:
             raise ValueError(f"a due step named {name!r} is already registered")
         self._steps[name] = step
         self._busy[name] = asyncio.Lock()
         if background:
             self._background.add(name)
+        if not counted:
+            self._uncounted.add(name)
 
     @property
     def names(self) -> list[str]:
@@ -138,7 +145,9 @@ class DueSteps:
             except Exception:
                 log.exception("due step %s failed at %s", name, now.isoformat())
                 return -1
-        if result:
+        if result and name in self._uncounted:
+            log.info("due step %s at %s: done", name, now.isoformat())
+        elif result:
             log.info("due step %s at %s: %d effect(s)", name, now.isoformat(), result)
         return result
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
+import pytest
+
 from bot.clock import VirtualClock
 from bot.scheduling import DueSteps
 
@@ -107,3 +109,28 @@ async def test_a_step_with_effects_wakes_delivery_and_run_due_delivers_last(
         assert "delivery" in order
     finally:
         await steps.stop()
+
+
+async def test_an_uncounted_step_logs_that_it_ran_but_not_how_much(
+    clock: VirtualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Delivery: while a pulse is open, its DMs sent can be the reminders, one for each
+    # member who has not answered; that number must not reach the log.
+    steps = DueSteps()
+
+    async def deliver(now: datetime) -> int:
+        return 7
+
+    async def open_checkins(now: datetime) -> int:
+        return 3
+
+    steps.register("delivery", deliver, background=True, counted=False)
+    steps.register("checkins.open", open_checkins)
+    with caplog.at_level("DEBUG", logger="bot.scheduling"):
+        await steps.run_due(clock.now())
+    logged = [r.getMessage() for r in caplog.records]
+    assert any("delivery" in line and line.endswith(": done") for line in logged)
+    assert not any("7" in line.split(": ")[-1] for line in logged)
+    assert any(
+        line.endswith("checkins.open at 2026-03-02T09:00:00+00:00: 3 effect(s)") for line in logged
+    )

@@ -18,6 +18,7 @@ from bot.errors import UserError
 from bot.groups import Group
 from bot.moderation import ADMINISTRATOR, MANAGE_GUILD, is_moderator, refusal
 from bot.privacy import INTRO, TITLE, capability_sections, privacy_statement
+from bot.pulse import pooling
 from bot.pulse.pooling import MIN_K
 from bot.pulse.privacy import crisis_section
 from bot.scheduling import DueSteps
@@ -122,7 +123,11 @@ def test_readme_privacy_numbers_come_from_the_settings() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Privacy in short", 1)[1].split("\n## ", 1)[0]
     retention = GroupDefaults().retention_days
-    assert set(re.findall(r"[0-9]+", section)) == {str(MIN_RESPONSES), str(retention)}
+    assert set(re.findall(r"[0-9]+", section)) == {
+        str(MIN_RESPONSES),
+        str(retention),
+        str(pooling.DEFAULT_K),
+    }
     flowing = " ".join(section.split())
     assert "*with the author's name*" in flowing
     assert "*without the author's name*" in flowing
