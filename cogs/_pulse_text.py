@@ -234,6 +234,20 @@ def export_csv(points: Sequence[PublishedPoint], library: InstrumentLibrary) -> 
     return out.getvalue()
 
 
+# The chart's bars are labelled by the driver, not by the question (which would not fit).
+DRIVER_LABELS = {
+    "caseload": "Caseload",
+    "admin": "Admin burden",
+    "support": "Support",
+    "autonomy": "Autonomy",
+}
+
+
+def driver_label(item: Item) -> str:
+    """A driver's short name on the chart: the default four by name, others by the item."""
+    return DRIVER_LABELS.get(item.driver or "", item.short)
+
+
 def trend(
     published: Sequence[PublishedPoint], closed: Sequence[Survey], library: InstrumentLibrary
 ) -> PulseTrend | None:
@@ -265,7 +279,7 @@ def trend(
     instrument = library.get(latest.instrument_id)
     drivers = (
         tuple(
-            Driver(item.short, latest.shares[item.key] / 100, item.reversed)
+            Driver(driver_label(item), latest.shares[item.key] / 100, item.reversed)
             for item in instrument.drivers
             if item.key in latest.shares
         )

@@ -89,12 +89,8 @@ def test_pooled_points_sit_on_their_latest_round_and_unpublished_rounds_are_gaps
     assert pooled.label == "16 Mar + 30 Mar"
     assert pooled.sts_share == 0.2
     assert isinstance(found.points[2], SuppressedPoint)
-    assert [d.name for d in found.drivers] == [
-        "Caseload felt manageable",
-        "Admin crowded out time",
-        "Could get supervision or consultation",
-        "Enough say over schedule and work",
-    ]
+    # Named by driver: the questions' short names were cut off beside the bars.
+    assert [d.name for d in found.drivers] == ["Caseload", "Admin burden", "Support", "Autonomy"]
     assert [d.resource for d in found.drivers] == [True, False, True, True]
     assert trend([], [survey(D1, "carried")], library) is None
 
