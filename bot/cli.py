@@ -165,6 +165,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in error.problems:
             _err(f"  {problem}")
         return EXIT_USAGE
+    if args.command in {"run", "check-config", "sandbox"}:
+        wrong = _instrument_problem(settings)
+        if wrong is not None:
+            _err(f"peerpulse: invalid pulse instrument: {wrong}")
+            return EXIT_USAGE
     token = settings.discord.token.get_secret_value() if settings.discord.token else None
     configure_logging(settings.logging.level, [token] if token else [])
     handlers = {
@@ -266,6 +271,17 @@ def _list_migrations(verb: str, path: Path, names: list[str]) -> int:
     for name in names:
         _out(f"{verb} {name}")
     return EXIT_OK
+
+
+def _instrument_problem(settings: Settings) -> str | None:
+    """What is wrong with the pulse instrument files (built in and the operator's), if anything."""
+    from bot.pulse.instrument import InstrumentError, InstrumentLibrary  # noqa: PLC0415
+
+    try:
+        InstrumentLibrary(settings.pulse.instruments_path)
+    except InstrumentError as error:
+        return str(error)
+    return None
 
 
 def _check_config(settings: Settings, args: argparse.Namespace) -> int:

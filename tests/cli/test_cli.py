@@ -261,3 +261,22 @@ def test_backup_without_a_database_says_so(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "no database at" in result.stderr
     assert not (tmp_path / "missing.db").exists()
+
+
+@pytest.mark.parametrize("command", ["run", "check-config"])
+def test_a_bad_instrument_file_is_refused_at_start_with_its_name(
+    tmp_path: Path, command: str
+) -> None:
+    folder = tmp_path / "instruments"
+    folder.mkdir()
+    (folder / "ours.toml").write_text('id = "ours"\nversion = "1"\n', encoding="utf-8")
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f'[discord]\ntoken = "{TOKEN}"\n[pulse]\ninstruments_dir = "{folder}"\n', encoding="utf-8"
+    )
+    result = peerpulse("--config", str(config), command, cwd=tmp_path)
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("peerpulse: invalid pulse instrument: ")
+    assert "ours.toml" in line
+    assert "Traceback" not in result.stderr
