@@ -1,0 +1,415 @@
+"""/consult: propose a consultation, the presenter queue, recurring sessions, cancel, move.
+
+Glue only: options become plain values for `bot.consult` (which validates them: every
+problem is a short sentence). The poll post and its form, the announcement and the
+scheduled event, the proposal echo and the DMs live in the `_consult_*` helper modules.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import replies
+from bot.app.audience import audience
+from bot.app.client import PeerPulseBot
+from bot.checkins.render import discord_time
+from bot.checkins.schedule import WEEKDAYS
+from bot.consult import presenters, rules, steps, store, times
+from bot.consult.store import Session
+from bot.errors import UserError
+from bot.groups import Group
+from bot.members.away import parse_date
+from bot.members.hours import parse_time
+from bot.text import plain
+from bot.wording import plural
+from cogs._checkin_context import reporting
+from cogs._common import EMBED_COLOUR
+from cogs._consult_context import COG_NAME, ConsultContext
+from cogs._consult_dms import RENDERERS, PresenterButton
+from cogs._consult_poll import (
+    FinalizeButton,
+    MarkButton,
+    PickButton,
+    orphaned_form,
+    save_orphaned_form,
+)
+from cogs._consult_propose import ProposalButton, propose, read_location
+from cogs._consult_sessions import DYNAMIC_ITEMS as SESSION_ITEMS
+from cogs._consult_sessions import sync_discord
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TITLE = "Peer consultation"
+EVERY = [
+    app_commands.Choice(name="every week", value=1),
+    app_commands.Choice(name="every other week", value=2),
+    app_commands.Choice(name="every fourth week", value=4),
+]
+NO_SESSION = "There is no upcoming consultation in this group to change."
+
+
+class ConsultCog(commands.Cog, name=COG_NAME):
+    """Peer-consultation scheduling for members; recurring sessions for moderators."""
+
+    consult = app_commands.Group(
+        name="consult",
+        description="Peer consultations: propose a time, the presenter queue, changes",
+        guild_only=True,
+        extras=audience("member"),
+    )
+    queue = app_commands.Group(name="queue", description="The case presenter queue", parent=consult)
+    recurring = app_commands.Group(
+        name="recurring",
+        description="A recurring consultation (moderators)",
+        parent=consult,
+        extras=audience("moderator"),
+    )
+
+    def __init__(self, bot: PeerPulseBot) -> None:
+        self.bot = bot
+        self.context = ConsultContext(bot)
+        self.context.syncer = self._sync
+
+    async def _sync(self) -> int:
+        return await sync_discord(self.context)
+
+    async def sync_step(self, _now: datetime) -> int:
+        """The due step that brings Discord up to date after the consultation steps ran."""
+        return await self.context.sync()
+
+    # --- propose -------------------------------------------------------------------
+
+    @consult.command(name="propose", description="Propose a consultation: people mark the times")
+    @app_commands.describe(
+        times="2-10 times in your zone, e.g. thu 12:00, fri 18:30, 2026-12-03 12:00",
+        title="What it is called; default: Peer consultation",
+        duration="How long, in minutes (15-480); default 60",
+        deadline="When voting closes, e.g. tue 18:00; default 48 h before the first time",
+        presenter="Whether a case presenter is needed (asked from the queue); default no",
+        place="Where, if not a voice channel: a room or a video link",
+        voice_channel="The voice channel; default the group's",
+    )
+    async def propose_command(  # noqa: PLR0917 - one parameter per command option
+        self,
+        interaction: discord.Interaction[Any],
+        times: app_commands.Range[str, 1, 600],
+        title: app_commands.Range[str, 1, 100] = DEFAULT_TITLE,
+        duration: app_commands.Range[int, store.MIN_DURATION, store.MAX_DURATION] = 60,
+        deadline: app_commands.Range[str, 1, 40] | None = None,
+        presenter: bool = False,
+        place: app_commands.Range[str, 1, 100] | None = None,
+        voice_channel: discord.VoiceChannel | None = None,
+    ) -> None:
+        """Echo the proposal with Confirm and Cancel."""
+        group = await self.context.group(interaction)
+        await propose(
+            self.context,
+            interaction,
+            group,
+            title=title,
+            candidate_times=times,
+            duration=duration,
+            deadline=deadline,
+            presenter=presenter,
+            place=place,
+            voice_channel_id=voice_channel.id if voice_channel else None,
+        )
+
+    # --- sessions: cancel and move --------------------------------------------------
+
+    async def _session(self, group: Group, session_id: int | None) -> Session:
+        upcoming = await store.upcoming_sessions(self.bot.db, group.id, self.bot.clock.now())
+        if session_id is None:
+            if not upcoming:
+                raise UserError(NO_SESSION)
+            return upcoming[0]
+        found = next((s for s in upcoming if s.id == session_id), None)
+        if found is None:
+            raise UserError("Pick an upcoming consultation of this group from the list.")
+        return found
+
+    async def _session_choices(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[int]]:
+        group = await self.context.group(interaction)
+        zone, _ = await self.context.zone_and_hours(group, interaction.user.id)
+        typed = current.strip().lower()
+        choices = []
+        for session in await store.upcoming_sessions(self.bot.db, group.id, self.bot.clock.now()):
+            label = f"{session.title} · {session.start.astimezone(zone):%a %d %b %H:%M}"
+            if typed in label.lower():
+                choices.append(app_commands.Choice(name=label[:100], value=session.id))
+        return choices[:25]
+
+    @consult.command(name="cancel", description="Cancel a consultation (organiser or moderator)")
+    @app_commands.describe(session="Which consultation; default the next one")
+    async def cancel(
+        self, interaction: discord.Interaction[Any], session: int | None = None
+    ) -> None:
+        """Cancel the session; those going or maybe are told once."""
+        group = await self.context.group(interaction)
+        found = await self._session(group, session)
+        cancelled = await store.cancel_session(
+            self.bot.db,
+            found.id,
+            actor=self.context.actor(interaction, group),
+            now=self.bot.clock.now(),
+        )
+        await self.context.sync()
+        await replies.respond(
+            interaction,
+            f"Cancelled: {plain(cancelled.title)} on {discord_time(cancelled.start)}. The event "
+            "and the announcement say so, and those going or maybe get one DM.",
+        )
+
+    @consult.command(name="reschedule", description="Move a consultation (organiser or moderator)")
+    @app_commands.describe(
+        time="The new time in your zone, e.g. thu 12:00 or 2026-12-03 12:00",
+        session="Which consultation; default the next one",
+    )
+    async def reschedule(
+        self,
+        interaction: discord.Interaction[Any],
+        time: app_commands.Range[str, 1, 40],
+        session: int | None = None,
+    ) -> None:
+        """Move the session; those going or maybe are told once."""
+        group = await self.context.group(interaction)
+        found = await self._session(group, session)
+        now = self.bot.clock.now()
+        zone, hours = await self.context.zone_and_hours(group, interaction.user.id)
+        start = times.parse_one(time, zone=zone, hours=hours, now=now).start
+        moved = await store.reschedule(
+            self.bot.db, found.id, start, actor=self.context.actor(interaction, group), now=now
+        )
+        await self.context.sync()
+        await replies.respond(
+            interaction,
+            f"Moved: {plain(moved.title)} is now {discord_time(moved.start)}. The event and "
+            "the announcement show the new time, and those going or maybe get one DM.",
+        )
+
+    cancel.autocomplete("session")(_session_choices)
+    reschedule.autocomplete("session")(_session_choices)
+
+    # --- the presenter queue ----------------------------------------------------------
+
+    @queue.command(name="join", description="Offer to present cases, in turn")
+    async def queue_join(self, interaction: discord.Interaction[Any]) -> None:
+        """Join the queue."""
+        group = await self.context.group(interaction)
+        joined = await presenters.join_queue(
+            self.bot.db, group.id, interaction.user.id, self.bot.clock.now()
+        )
+        lead = "You're in the presenter queue" if joined else "You're already in the queue"
+        await replies.respond(
+            interaction,
+            f"{lead}. When it's your turn for a session you marked as working for you, I ask "
+            "you by DM (turn on consultation DMs with /me dms) and you can accept or pass.",
+        )
+
+    @queue.command(name="leave", description="Stop being asked to present")
+    async def queue_leave(self, interaction: discord.Interaction[Any]) -> None:
+        """Leave the queue."""
+        group = await self.context.group(interaction)
+        left = await presenters.leave_queue(self.bot.db, group.id, interaction.user.id)
+        await replies.respond(
+            interaction,
+            "You've left the presenter queue; your past presentations stay in the history."
+            if left
+            else "You're not in the presenter queue. Join with /consult queue join.",
+        )
+
+    @queue.command(name="show", description="Who is in the presenter queue, and who presented")
+    async def queue_show(self, interaction: discord.Interaction[Any]) -> None:
+        """The queue in the order members would be asked, and the latest presenters."""
+        group = await self.context.group(interaction)
+        entries = await presenters.queue(self.bot.db, group.id)
+        past = await presenters.history(self.bot.db, group.id)
+        names = await self.context.names(
+            group.guild_id, [e.user_id for e in entries] + [p.user_id for p in past]
+        )
+        embed = discord.Embed(title="Presenter queue", colour=EMBED_COLOUR)
+        embed.description = (
+            "\n".join(
+                f"{i}. {names[e.user_id]}"
+                + (
+                    f" (last presented {discord_time(e.last_presented_at, 'D')})"
+                    if e.last_presented_at
+                    else " (not presented yet)"
+                )
+                for i, e in enumerate(entries, start=1)
+            )
+            or "Nobody is in the queue. Join with /consult queue join."
+        )
+        if past:
+            embed.add_field(
+                name="Latest presenters",
+                value="\n".join(
+                    f"{discord_time(p.presented_at, 'D')}: {names[p.user_id]}, {plain(p.title)}"
+                    for p in past
+                )[:1024],
+                inline=False,
+            )
+        await replies.respond(interaction, embed=embed)
+
+    @consult.command(
+        name="presenter",
+        description="Name a consultation's case presenter (moderators)",
+        extras=audience("moderator"),
+    )
+    @app_commands.describe(member="Who presents", session="Which consultation; default the next")
+    async def presenter(
+        self,
+        interaction: discord.Interaction[Any],
+        member: discord.Member,
+        session: int | None = None,
+    ) -> None:
+        """Override the rotation for one session."""
+        group = await self.context.group(interaction)
+        self.context.require_moderator(interaction, group)
+        found = await self._session(group, session)
+        await presenters.name_presenter(self.bot.db, found.id, member.id, self.bot.clock.now())
+        await self.context.sync()
+        await replies.respond(
+            interaction,
+            f"{plain(member.display_name)} presents at {plain(found.title)}, "
+            f"{discord_time(found.start)}. The announcement shows it.",
+        )
+
+    presenter.autocomplete("session")(_session_choices)
+
+    # --- recurring ----------------------------------------------------------------------
+
+    @recurring.command(
+        name="set", description="A consultation that repeats, e.g. every other Thursday"
+    )
+    @app_commands.describe(
+        weekday="The day, e.g. Thursday",
+        time="Local time in the group's zone, e.g. 12:00",
+        every="How often",
+        title="What it is called; default: Peer consultation",
+        duration="How long, in minutes (15-480); default 60",
+        presenter="Whether each needs a case presenter; default no",
+        place="Where, if not a voice channel: a room or a video link",
+        voice_channel="The voice channel; default the group's",
+    )
+    @app_commands.choices(every=EVERY)
+    async def recurring_set(  # noqa: PLR0917 - one parameter per command option
+        self,
+        interaction: discord.Interaction[Any],
+        weekday: app_commands.Range[str, 1, 20],
+        time: app_commands.Range[str, 1, 20],
+        every: int = 2,
+        title: app_commands.Range[str, 1, 100] = DEFAULT_TITLE,
+        duration: app_commands.Range[int, store.MIN_DURATION, store.MAX_DURATION] = 60,
+        presenter: bool = False,
+        place: app_commands.Range[str, 1, 100] | None = None,
+        voice_channel: discord.VoiceChannel | None = None,
+    ) -> None:
+        """Set or replace the group's rule; the next occurrence is booked within a minute."""
+        group = await self.context.group(interaction)
+        self.context.require_moderator(interaction, group)
+        day = weekday.strip().lower()
+        matches = [i for i, name in enumerate(WEEKDAYS) if day and name.startswith(day)]
+        if len(matches) != 1:
+            raise UserError("Pick a weekday, like Thursday.")
+        settings = await store.get_settings(self.bot.db, group.id)
+        location = read_location(place, voice_channel.id if voice_channel else None, settings)
+        if interaction.channel_id is None:  # pragma: no cover - guild-only command
+            raise UserError("Use this in the group's channel.")
+        stored = await rules.set_rule(
+            self.bot.db,
+            group.id,
+            rules.RuleSpec(
+                weekday=matches[0],
+                minute=parse_time(time),
+                every_weeks=every,
+                title=title,
+                duration_minutes=duration,
+                needs_presenter=presenter,
+                location=location,
+                channel_id=interaction.channel_id,
+            ),
+            self.bot.clock.now(),
+        )
+        await replies.respond(
+            interaction,
+            f"Recurring consultation set: {plain(stored.spec.title)}, {stored.rule.describe()}. "
+            "Each one is booked as its own event one occurrence ahead, with an announcement "
+            "here. Skip a date with /consult recurring skip.",
+        )
+
+    @recurring_set.autocomplete("weekday")
+    async def _weekday_choices(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        typed = current.strip().lower()
+        return [
+            app_commands.Choice(name=day.title(), value=day.title())
+            for day in WEEKDAYS
+            if day.startswith(typed)
+        ]
+
+    @recurring.command(name="skip", description="Skip one date of the recurring consultation")
+    @app_commands.describe(date="The date to skip, e.g. 2026-03-19 or 19 Mar")
+    async def recurring_skip(
+        self, interaction: discord.Interaction[Any], date: app_commands.Range[str, 1, 30]
+    ) -> None:
+        """Skip a date; a session already booked that day is cancelled."""
+        group = await self.context.group(interaction)
+        self.context.require_moderator(interaction, group)
+        today = self.bot.clock.now().astimezone(ZoneInfo(group.timezone)).date()
+        day = parse_date(date, today)
+        stored = await rules.skip(self.bot.db, group.id, day, self.bot.clock.now())
+        await self.context.sync()
+        await replies.respond(
+            interaction,
+            f"Skipped {day:%a %d %b %Y}. The consultation stays {stored.rule.describe()}.",
+        )
+
+    @recurring.command(name="off", description="Stop the recurring consultation")
+    async def recurring_off(self, interaction: discord.Interaction[Any]) -> None:
+        """Stop creating occurrences; one already booked stays (cancel it with /consult cancel)."""
+        group = await self.context.group(interaction)
+        self.context.require_moderator(interaction, group)
+        stopped = await rules.turn_off(self.bot.db, group.id, self.bot.clock.now())
+        await replies.respond(
+            interaction,
+            "The recurring consultation is off. One already booked stays; cancel it with "
+            "/consult cancel if needed."
+            if stopped
+            else rules.NO_RULE,
+        )
+
+    # --- forms the bot no longer holds ----------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """discord.py drops a submit whose modal it no longer holds; save it instead."""
+        match = orphaned_form(self.context, interaction)
+        if match is None:
+            return
+        async with reporting(interaction):
+            await save_orphaned_form(self.context, interaction, match)
+
+
+async def setup(bot: PeerPulseBot) -> None:
+    """Extension entry point: the cog, its persistent buttons, DM renderers and due steps."""
+    cog = ConsultCog(bot)
+    await bot.add_cog(cog)
+    bot.add_dynamic_items(
+        ProposalButton, MarkButton, FinalizeButton, PickButton, PresenterButton, *SESSION_ITEMS
+    )
+    for kind, renderer in RENDERERS.items():
+        bot.dm_renderers.register(kind, renderer)
+    steps.ConsultSteps(bot.db, cog.context.roster).register(bot.steps)
+    bot.steps.register("consult_discord", cog.sync_step)
+    log.debug("consultations ready (%s)", plural(len(RENDERERS), "DM kind"))
