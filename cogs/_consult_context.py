@@ -8,6 +8,7 @@ members who chose DMs of any kind in the group (those the bot can reach at all).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field
@@ -30,7 +31,10 @@ from bot.text import plain
 from cogs._checkin_context import LiveForms
 from cogs._common import group_here, role_ids
 
+log = logging.getLogger(__name__)
+
 COG_NAME = "Consult"
+MAX_NAMES: Final = 10_000
 DRAFT_LIFETIME: Final = timedelta(hours=1)
 MAX_DRAFTS: Final = 1000
 GONE_MEMBER = "a former member"
@@ -96,6 +100,12 @@ class ConsultContext:
     # cog sets it. One at a time, so a button and the due step never create one event twice.
     syncer: Callable[[], Awaitable[int]] | None = None
     sync_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Poll posts to redraw, one redraw at a time per poll: votes that arrive meanwhile are
+    # shown by the next one (Discord allows 5 edits per 5 s in a channel).
+    drawer: Callable[[int], Awaitable[None]] | None = None
+    _redraws: dict[int, asyncio.Task[None]] = field(default_factory=dict)
+    _again: set[int] = field(default_factory=set)
+    _names: OrderedDict[tuple[int, int], str] = field(default_factory=OrderedDict)
 
     def __post_init__(self) -> None:
         self.roster = OptedInRoster(self.bot)
@@ -106,6 +116,36 @@ class ConsultContext:
             return 0
         async with self.sync_lock:
             return await self.syncer()
+
+    def redraw_poll(self, poll_id: int) -> None:
+        """Redraw the poll post soon, without waiting for it."""
+        if self.drawer is None:
+            return
+        if poll_id in self._redraws:
+            self._again.add(poll_id)
+            return
+        self._redraws[poll_id] = asyncio.create_task(
+            self._redraw(poll_id), name=f"consult-poll-{poll_id}"
+        )
+
+    async def _redraw(self, poll_id: int) -> None:
+        try:
+            while True:
+                self._again.discard(poll_id)
+                if self.drawer is not None:
+                    try:
+                        await self.drawer(poll_id)
+                    except Exception:
+                        log.exception("could not redraw consultation poll %s", poll_id)
+                if poll_id not in self._again:
+                    return
+        finally:
+            self._redraws.pop(poll_id, None)
+
+    async def redraws_done(self) -> None:
+        """Wait for the poll redraws under way (the due step does, so a tick ends drawn)."""
+        while self._redraws:
+            await asyncio.gather(*self._redraws.values(), return_exceptions=True)
 
     def now(self) -> datetime:
         """The clock's instant."""
@@ -141,20 +181,42 @@ class ConsultContext:
         prefs = await get_preferences(self.bot.db, group.id, user_id)
         return prefs.zone(group.timezone), prefs.hours
 
+    def remember(self, interaction: discord.Interaction[Any]) -> None:
+        """Note the display name of whoever interacts (it costs no request)."""
+        if interaction.guild_id is not None and isinstance(interaction.user, discord.Member):
+            self._remember(interaction.guild_id, interaction.user.id, interaction.user.display_name)
+
+    def _remember(self, guild_id: int, user_id: int, name: str) -> None:
+        self._names[guild_id, user_id] = plain(name)
+        self._names.move_to_end((guild_id, user_id))
+        while len(self._names) > MAX_NAMES:
+            self._names.popitem(last=False)
+
     async def names(self, guild_id: int, user_ids: Iterable[int]) -> dict[int, str]:
-        """Display names as plain text (never a mention), by user id."""
+        """Display names as plain text (never a mention), by user id.
+
+        Without the members intent nothing caches members: names are kept here, learnt
+        from interactions or fetched once, so redrawing a poll costs no member lookups.
+        """
         guild = self.bot.get_guild(guild_id)
         found: dict[int, str] = {}
         for user_id in user_ids:
             if user_id in found:
                 continue
-            member = guild.get_member(user_id) if guild is not None else None
-            if member is None and guild is not None:
-                try:
-                    member = await guild.fetch_member(user_id)
-                except discord.HTTPException:
-                    member = None
-            found[user_id] = plain(member.display_name) if member is not None else GONE_MEMBER
+            known = self._names.get((guild_id, user_id))
+            if known is None:
+                member = guild.get_member(user_id) if guild is not None else None
+                if member is None and guild is not None:
+                    try:
+                        member = await guild.fetch_member(user_id)
+                    except discord.HTTPException:
+                        member = None
+                if member is None:
+                    found[user_id] = GONE_MEMBER
+                    continue
+                self._remember(guild_id, user_id, member.display_name)
+                known = self._names[guild_id, user_id]
+            found[user_id] = known
         return found
 
     async def away_members(self, group: Group, now: datetime) -> list[int]:

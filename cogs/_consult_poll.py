@@ -131,21 +131,18 @@ def poll_buttons(poll: Poll) -> discord.ui.View | None:
 
 
 async def draw_poll(context: ConsultContext, poll_id: int) -> None:
-    """Edit the poll post to show the poll as stored now."""
+    """Edit the poll post to show the poll as stored now (HTTPException if Discord refuses)."""
     view = await store.poll_view(context.bot.db, poll_id)
     poll = view.poll
     if poll.message_id is None:
         return
     group = await context.group_by_id(poll.group_id)
     channel = context.bot.get_partial_messageable(poll.channel_id)
-    try:
-        await channel.get_partial_message(poll.message_id).edit(
-            embed=await poll_embed(context, view, group),
-            view=poll_buttons(poll),
-            allowed_mentions=NO_PINGS,
-        )
-    except discord.HTTPException as error:
-        log.warning("could not redraw poll %s (HTTP %s/%s)", poll_id, error.status, error.code)
+    await channel.get_partial_message(poll.message_id).edit(
+        embed=await poll_embed(context, view, group),
+        view=poll_buttons(poll),
+        allowed_mentions=NO_PINGS,
+    )
 
 
 # --- marking availability ---------------------------------------------------------
@@ -314,7 +311,7 @@ async def save_marks(
         if_need_be=_slot_ids(if_need_be),
         now=context.now(),
     )
-    await draw_poll(context, poll.id)
+    context.redraw_poll(poll.id)
     ticked = len(works) + len(if_need_be)
     text = (
         f"Saved: {plural(len(works), 'time')} works for you, {len(if_need_be)} if need be. "
@@ -458,10 +455,11 @@ async def finalize_poll(
     actor = context.actor(interaction, group)
     if not poll.may_finalize(actor):
         raise UserError("Only the organiser or a moderator can finalize this poll.")
+    await replies.defer(interaction)  # creating the event and the announcement takes requests
     result = await store.finalize(
         context.bot.db, poll.id, now=context.now(), actor=actor, slot_id=slot_id or None
     )
-    await draw_poll(context, poll.id)
+    context.redraw_poll(poll.id)
     if result.choice.outcome == "tie":
         view = discord.ui.View(timeout=None)
         zone, _ = await context.zone_and_hours(group, interaction.user.id)
@@ -484,5 +482,4 @@ async def finalize_poll(
         interaction,
         f"Booked for {discord_time(result.session.start)}. The event and its announcement "
         f"are in <#{result.session.channel_id}>.",
-        edit=slot_id is not None,
     )

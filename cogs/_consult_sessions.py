@@ -180,7 +180,11 @@ async def sync_discord(context: ConsultContext) -> int:
     db = context.bot.db
     done = 0
     for poll in await store.polls_to_refresh(db):
-        await draw_poll(context, poll.id)
+        try:
+            await draw_poll(context, poll.id)
+        except discord.HTTPException as error:  # tried again on the next tick
+            log.warning("could not redraw poll %s (HTTP %s/%s)", poll.id, error.status, error.code)
+            continue
         await store.mark_post_refreshed(db, poll.id, poll.post_version)
         done += 1
     for session in await store.sessions_to_sync(db):
@@ -192,6 +196,7 @@ async def sync_discord(context: ConsultContext) -> int:
             )
             continue
         done += 1
+    await context.redraws_done()
     return done
 
 

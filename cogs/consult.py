@@ -37,6 +37,7 @@ from cogs._consult_poll import (
     FinalizeButton,
     MarkButton,
     PickButton,
+    draw_poll,
     orphaned_form,
     save_orphaned_form,
 )
@@ -76,6 +77,10 @@ class ConsultCog(commands.Cog, name=COG_NAME):
         self.bot = bot
         self.context = ConsultContext(bot)
         self.context.syncer = self._sync
+        self.context.drawer = self._draw
+
+    async def _draw(self, poll_id: int) -> None:
+        await draw_poll(self.context, poll_id)
 
     async def _sync(self) -> int:
         return await sync_discord(self.context)
@@ -393,7 +398,8 @@ class ConsultCog(commands.Cog, name=COG_NAME):
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
-        """discord.py drops a submit whose modal it no longer holds; save it instead."""
+        """Note who interacts (names for the posts); save forms discord.py no longer holds."""
+        self.context.remember(interaction)
         match = orphaned_form(self.context, interaction)
         if match is None:
             return

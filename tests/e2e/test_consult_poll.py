@@ -13,9 +13,9 @@ from bot.sandbox.chapters.consultations import (
     MARK,
     mark,
     poll_posts,
-    post,
     propose,
     propose_and_post,
+    shows,
     slot_values,
 )
 from bot.sandbox.demo import DemoGroup
@@ -129,7 +129,7 @@ async def test_voting_counts_names_and_changing_a_vote(
     assert saved.message.ephemeral
     assert "Saved" in saved.message.content
     await mark(server, chen, poll.id, works=[1])
-    shown = post(server, group.home_channel_id, poll.id).text
+    shown = (await shows(server, group.home_channel_id, poll.id, "2 members answered")).text
     [wed, thu, sat] = [
         line for line in shown.splitlines() if line.startswith(("**1.**", "**2.**", "**3.**"))
     ]
@@ -154,13 +154,10 @@ async def test_voting_counts_names_and_changing_a_vote(
     )
     assert changed.message is not None
     assert "Saved" in changed.message.content
-    shown = post(server, group.home_channel_id, poll.id).text
-    assert (
-        "works 0 · if need be 0"
-        in shown.splitlines()[
-            next(i for i, line in enumerate(shown.splitlines()) if line.startswith("**1.**"))
-        ]
-    )
+    sat = f"**3.** {stamp(SAT_12)}: works 1 · if need be 0"
+    shown = (await shows(server, group.home_channel_id, poll.id, sat)).text
+    [wed] = [line for line in shown.splitlines() if line.startswith("**1.**")]
+    assert "works 0 · if need be 0" in wed
     assert "if need be: Ben" not in shown
 
 

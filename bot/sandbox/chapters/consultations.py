@@ -6,6 +6,7 @@ the end-to-end tests, so the story and the tests act the way a member would.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -120,3 +121,23 @@ async def mark(
             "if_need_be": [values[i] for i in if_need_be],
         },
     )
+
+
+async def shows(
+    server: SandboxServer,
+    channel_id: int,
+    message_id: int,
+    *texts: str,
+    timeout: float = 10.0,  # noqa: ASYNC109 - the scenario API takes timeouts
+) -> MessageView:
+    """The public message once it shows every one of `texts` (posts are redrawn soon after)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        current = post(server, channel_id, message_id)
+        if all(text in current.text for text in texts):
+            return current
+        if loop.time() > deadline:
+            missing = [text for text in texts if text not in current.text]
+            raise AssertionError(f"message {message_id} never showed {missing}:\n{current.text}")
+        await asyncio.sleep(0.02)
