@@ -71,8 +71,12 @@ async def propose(
     presenter: bool,
     place: str | None,
     voice_channel_id: int | None,
+    note: str | None = None,
 ) -> None:
-    """Check everything, then echo it back with Confirm and Cancel (nothing is posted yet)."""
+    """Check everything, then echo it back with Confirm and Cancel (nothing is posted yet).
+
+    `note` is a first line for the echo (from a check-in summary: who shared their name).
+    """
     if interaction.channel_id is None:
         raise UserError("Use /consult propose in the group's channel.")
     now = context.now()
@@ -98,8 +102,9 @@ async def propose(
         deadline_at=deadline_at,
     )
     context.proposals.add(interaction.id, Proposal(draft, tuple(candidates), now))
+    text = echo_text(draft, candidates, now)
     await replies.respond(
-        interaction, echo_text(draft, candidates, now), view=confirm_view(interaction.id)
+        interaction, f"{note}\n\n{text}" if note else text, view=confirm_view(interaction.id)
     )
 
 

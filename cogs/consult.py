@@ -33,6 +33,11 @@ from cogs._checkin_context import reporting
 from cogs._common import EMBED_COLOUR
 from cogs._consult_context import COG_NAME, ConsultContext
 from cogs._consult_dms import RENDERERS, PresenterButton
+from cogs._consult_from_checkin import (
+    FromSummaryButton,
+    orphaned_proposal,
+    save_orphaned_proposal,
+)
 from cogs._consult_poll import (
     FinalizeButton,
     MarkButton,
@@ -400,11 +405,12 @@ class ConsultCog(commands.Cog, name=COG_NAME):
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         """Note who interacts (names for the posts); save forms discord.py no longer holds."""
         self.context.remember(interaction)
-        match = orphaned_form(self.context, interaction)
-        if match is None:
-            return
-        async with reporting(interaction):
-            await save_orphaned_form(self.context, interaction, match)
+        if (match := orphaned_form(self.context, interaction)) is not None:
+            async with reporting(interaction):
+                await save_orphaned_form(self.context, interaction, match)
+        elif (proposal := orphaned_proposal(self.context, interaction)) is not None:
+            async with reporting(interaction):
+                await save_orphaned_proposal(self.context, interaction, proposal)
 
 
 async def setup(bot: PeerPulseBot) -> None:
@@ -412,7 +418,13 @@ async def setup(bot: PeerPulseBot) -> None:
     cog = ConsultCog(bot)
     await bot.add_cog(cog)
     bot.add_dynamic_items(
-        ProposalButton, MarkButton, FinalizeButton, PickButton, PresenterButton, *SESSION_ITEMS
+        ProposalButton,
+        FromSummaryButton,
+        MarkButton,
+        FinalizeButton,
+        PickButton,
+        PresenterButton,
+        *SESSION_ITEMS,
     )
     for kind, renderer in RENDERERS.items():
         bot.dm_renderers.register(kind, renderer)

@@ -15,6 +15,7 @@ from bot.sandbox.server import SandboxServer
 from bot.sandbox.views import MessageView
 
 CONFIRM = "Confirm and post the poll"
+FROM_SUMMARY = "Propose a consultation"
 CANCEL = "Cancel"
 MARK = "Mark my availability"
 FINALIZE = "Finalize"
