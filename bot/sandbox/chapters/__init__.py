@@ -2,7 +2,8 @@
 
 from bot.sandbox.chapters.boundaries import boundaries
 from bot.sandbox.chapters.checkins import checkins
+from bot.sandbox.chapters.consultations import consultations
 from bot.sandbox.chapters.setting_up import setting_up
 from bot.sandbox.story import Chapter
 
-CHAPTERS: tuple[Chapter, ...] = (setting_up, boundaries, checkins)
+CHAPTERS: tuple[Chapter, ...] = (setting_up, boundaries, checkins, consultations)

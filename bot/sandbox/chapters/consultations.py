@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
+from bot.consult import rules
+from bot.groups import group_for_channel
 from bot.sandbox.actors import Actor, InteractionResult
+from bot.sandbox.chapters.checkins import walk
 from bot.sandbox.server import SandboxServer
+from bot.sandbox.story import Story
 from bot.sandbox.views import MessageView
 
 CONFIRM = "Confirm and post the poll"
@@ -24,6 +29,7 @@ CALENDAR = "Add to calendar"
 ACCEPT, DECLINE = "I'll present", "Not this time"
 POLL_TITLE = "Consultation poll: "
 BOOKED_TITLE = "Consultation: "
+PLACE = "Video call (the link is pinned in the channel)"
 
 
 def _reader(server: SandboxServer, channel_id: int) -> Actor:
@@ -142,3 +148,151 @@ async def shows(
             missing = [text for text in texts if text not in current.text]
             raise AssertionError(f"message {message_id} never showed {missing}:\n{current.text}")
         await asyncio.sleep(0.02)
+
+
+def summary_with_button(server: SandboxServer, channel_id: int) -> MessageView | None:
+    """The latest check-in summary that offers to propose a consultation."""
+    found = [
+        m
+        for m in _reader(server, channel_id).sees(channel_id)
+        if not m.ephemeral and any(b.get("label") == FROM_SUMMARY for b in m.buttons())
+    ]
+    return found[-1] if found else None
+
+
+def presenter_request(server: SandboxServer, user_ids: Sequence[int]) -> MessageView | None:
+    """The first open request to present (a DM with its two buttons) among `user_ids`."""
+    for user_id in user_ids:
+        for message in reversed(server.actor(user_id).dms()):
+            if any(b.get("label") == ACCEPT for b in message.buttons()):
+                return message
+    return None
+
+
+async def consultations(story: Story) -> None:
+    """A consultation from a check-in summary's button to the session; a recurring slot."""
+    server, group = story.server, story.group
+    channel = group.home_channel_id
+    ana, _, chen, dev, eve = group.member_ids
+
+    story.progress("Chen and Dev turn on consultation DMs; Ana, Chen and Dev join the queue")
+    for member in (chen, dev):
+        await server.actor(member).slash(
+            "me dms", channel_id=channel, options={"kind": "consultations", "setting": "on"}
+        )
+    for member in (ana, chen, dev):
+        await server.actor(member).slash("consult queue join", channel_id=channel)
+        story.clock.advance(timedelta(minutes=2))
+
+    session = await _propose_vote_book(story)
+    if session is None:
+        return
+    announcement, start = session
+    story.progress("Ana and Chen are going, Dev maybe, Eve can't; Ana adds it to her calendar")
+    for member, label in ((ana, GOING), (chen, GOING), (dev, MAYBE), (eve, CANT)):
+        await server.actor(member).click(announcement.id, label=label)
+    await server.actor(ana).click(announcement.id, label=CALENDAR)
+
+    story.progress("The presenter request reaches the queue's first member in their hours")
+    request = None
+    while request is None and story.clock.now() < start - timedelta(hours=2):
+        await walk(story, story.clock.now() + timedelta(hours=1))
+        request = presenter_request(server, (ana, chen, dev))
+    if request is not None:
+        who = server.actor(_dm_owner(server, request))
+        story.progress(f"{who.name} accepts to present the case; the announcement shows it")
+        await who.click(request.id, label=ACCEPT)
+
+    story.progress("Reminders reach those going or maybe in their hours; the session is held")
+    await walk(story, start + timedelta(hours=2), timedelta(hours=1))
+
+    await _recurring(story)
+    story.progress("Ana looks at the presenter queue and who presented")
+    await server.actor(ana).slash("consult queue show", channel_id=channel)
+
+
+def _dm_owner(server: SandboxServer, message: MessageView) -> int:
+    """The member whose DM channel holds `message`."""
+    return next(
+        user_id
+        for user_id in server.world.users
+        if any(m.id == message.id for m in server.actor(user_id).dms())
+    )
+
+
+async def _propose_vote_book(story: Story) -> tuple[MessageView, datetime] | None:
+    """Ben proposes from the summary, members vote, Ben finalizes: the announcement, start."""
+    server, group = story.server, story.group
+    channel = group.home_channel_id
+    ana, ben, chen, dev, _ = group.member_ids
+    summary = summary_with_button(server, channel)
+    if summary is None:
+        story.progress("No check-in summary offers a consultation; Ben uses /consult propose")
+        echo = await propose(
+            server, ben, channel, "tue 13:00, wed 13:00, thu 13:00", place=PLACE, presenter=True
+        )
+    else:
+        story.progress(
+            "Ben presses 'Propose a consultation' under the summary; first he types 12/3, "
+            "which could be day-month or month-day, and is told how to write it"
+        )
+        opened = await server.actor(ben).click(summary.id, label=FROM_SUMMARY)
+        if opened.modal is None:
+            return None
+        await server.actor(ben).submit_modal(
+            opened.modal, {"times": "12/3 13:00, fri 13:00", "place": PLACE}
+        )
+        story.clock.advance(timedelta(minutes=3))
+        opened = await server.actor(ben).click(summary.id, label=FROM_SUMMARY)
+        if opened.modal is None:
+            return None
+        story.progress("Ben proposes three times, a video call, and asks for a case presenter")
+        echo = await server.actor(ben).submit_modal(
+            opened.modal,
+            {"times": "tue 13:00, wed 13:00, thu 13:00", "place": PLACE, "presenter": "yes"},
+        )
+    if echo.message is None or not echo.message.buttons():
+        return None
+    story.progress("The echo shows each time in everyone's zone, marked outside his hours")
+    await server.actor(ben).click(echo.message.id, label=CONFIRM)
+    poll = poll_posts(server, channel)[-1]
+    story.clock.advance(timedelta(minutes=30))
+    story.progress("Ana, Chen and Dev mark the times that work; Dev changes her mind")
+    await mark(server, ana, poll.id, works=[0, 1])
+    await mark(server, chen, poll.id, works=[0], if_need_be=[1])
+    await mark(server, dev, poll.id, works=[0, 2])
+    story.clock.advance(timedelta(minutes=10))
+    await mark(server, dev, poll.id, works=[0], if_need_be=[2])
+    story.clock.advance(timedelta(hours=1))
+    story.progress("Ben finalizes: a Discord event and an announcement with RSVP buttons")
+    booked = await server.actor(ben).click(poll.id, label=FINALIZE)
+    await booked.final()
+    found = announcements(server, channel)
+    if not found:
+        return None
+    events = server.world.guild(group.guild_id).scheduled_events.values()
+    starts = [datetime.fromisoformat(str(e.data["scheduled_start_time"])) for e in events]
+    return found[-1], max(starts)
+
+
+async def _recurring(story: Story) -> None:
+    """Mira sets every other Thursday 12:00, skips the second date; the first is booked."""
+    server, group = story.server, story.group
+    channel = group.home_channel_id
+    mira = server.actor(group.moderator_id)
+    story.progress("Mira sets a recurring consultation: every other Thursday at 12:00")
+    await mira.autocomplete("consult recurring set", "weekday", "th", channel_id=channel)
+    await mira.slash(
+        "consult recurring set",
+        channel_id=channel,
+        options={"weekday": "Thursday", "time": "12:00", "every": 2, "place": PLACE},
+    )
+    found = await group_for_channel(story.running.db, group.guild_id, channel)
+    stored = await rules.get_rule(story.running.db, found.id) if found else None
+    if stored is not None:
+        skipped = stored.rule.anchor + timedelta(weeks=2)
+        story.progress(f"Mira skips {skipped:%d %b} (a holiday); the first date is booked")
+        await mira.slash(
+            "consult recurring skip", channel_id=channel, options={"date": skipped.isoformat()}
+        )
+    await walk(story, story.clock.now() + timedelta(hours=1))
