@@ -18,7 +18,6 @@ from bot.checkins.store import Round
 from bot.checkins.summary import CheckinSummary
 from bot.errors import UserError
 from bot.ids import ID_DIGITS, parse_id
-from bot.wording import echo
 from cogs._checkin_context import context_of as checkin_context_of
 from cogs._checkin_context import reporting
 from cogs._checkin_form import submitted_values
@@ -31,6 +30,7 @@ replies.opens_modal(PREFIX)  # a modal must be the first answer: never deferred
 DEFAULT_TITLE: Final = "Peer consultation"
 FORM_TIMEOUT: Final = 30 * 60.0
 FORM_ID: Final = re.compile(rf"consult:proposal:(?P<round>{ID_DIGITS}):[0-9a-f]+")
+DURATIONS: Final = (30, 45, 60, 90, 120)
 PRESENTER_CHOICES: Final = {"no": "No case presenter needed", "yes": "A case presenter is needed"}
 
 
@@ -132,8 +132,16 @@ class ProposalForm(discord.ui.Modal):
         )
         self.add_item(
             discord.ui.Label(
-                text="Duration in minutes",
-                component=discord.ui.TextInput(custom_id="duration", default="60", max_length=3),
+                text="Duration",
+                component=discord.ui.RadioGroup(
+                    custom_id="duration",
+                    options=[
+                        discord.RadioGroupOption(
+                            label=f"{minutes} minutes", value=str(minutes), default=minutes == 60
+                        )
+                        for minutes in DURATIONS
+                    ],
+                ),
             )
         )
         self.add_item(
@@ -180,11 +188,11 @@ class ProposalForm(discord.ui.Modal):
         await interaction_errors.report(interaction, error)
 
 
-def _duration(typed: str | None) -> int:
-    text = (typed or "").strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 3:
-        raise UserError(f"'{echo(text)}' is not a duration: type the minutes, like 60.")
-    return int(text)
+def _duration(chosen: str | None) -> int:
+    found = next((m for m in DURATIONS if str(m) == chosen), None)
+    if found is None:
+        raise UserError("Choose one of the durations in the form.")
+    return found
 
 
 async def propose_from_form(

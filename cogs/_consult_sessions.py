@@ -60,10 +60,11 @@ async def announcement(
         if presenter is not None:
             name = (await context.names(group.guild_id, [presenter]))[presenter]
             lines.append(f"Case presenter: {name}")
-        elif await presenters.open_request(db, session.id) is not None:
-            lines.append("Case presenter: being asked")
         else:
-            lines.append("Case presenter: nobody yet (a moderator can name one)")
+            lines.append(
+                "Case presenter: not confirmed yet (asked from the presenter queue by DM; "
+                "a moderator can name one)"
+            )
     counts = await store.rsvp_counts(db, session.id)
     lines.append(" · ".join(f"{RSVP_LABELS[a]} {counts[a]}" for a in RSVPS))
     if session.discord_event_id is not None:
@@ -91,10 +92,14 @@ async def draw_announcement(context: ConsultContext, session: Session, group: Gr
     embed, view = await announcement(context, session, group)
     channel = context.bot.get_partial_messageable(session.channel_id)
     if session.announcement_message_id is not None:
-        await channel.get_partial_message(session.announcement_message_id).edit(
-            embed=embed, view=view, allowed_mentions=NO_PINGS
-        )
-        return session.announcement_message_id
+        try:
+            await channel.get_partial_message(session.announcement_message_id).edit(
+                embed=embed, view=view, allowed_mentions=NO_PINGS
+            )
+        except discord.NotFound:  # deleted by someone: post it again
+            pass
+        else:
+            return session.announcement_message_id
     message = await channel.send(embed=embed, view=view, allowed_mentions=NO_PINGS)
     return message.id
 
@@ -182,6 +187,8 @@ async def sync_discord(context: ConsultContext) -> int:
     for poll in await store.polls_to_refresh(db):
         try:
             await draw_poll(context, poll.id)
+        except discord.NotFound:
+            log.info("poll %s: its post was deleted, nothing to redraw", poll.id)
         except discord.HTTPException as error:  # tried again on the next tick
             log.warning("could not redraw poll %s (HTTP %s/%s)", poll.id, error.status, error.code)
             continue
