@@ -27,6 +27,7 @@ from bot.errors import UserError
 from bot.groups import Group
 from bot.members.away import parse_date
 from bot.members.hours import parse_time
+from bot.moderation import refusal
 from bot.text import plain
 from bot.wording import plural
 from cogs._checkin_context import reporting
@@ -59,6 +60,18 @@ EVERY = [
     app_commands.Choice(name="every fourth week", value=4),
 ]
 NO_SESSION = "There is no upcoming consultation in this group to change."
+
+
+async def moderators_only(interaction: discord.Interaction[Any]) -> bool:
+    """Refuse non-moderators before any option is read (a bad option must not answer first)."""
+    client = interaction.client
+    cog = client.get_cog(COG_NAME) if isinstance(client, commands.Bot) else None
+    if not isinstance(cog, ConsultCog):
+        raise app_commands.CheckFailure("Consultations are not available right now.")
+    group = await cog.context.group(interaction)
+    if not cog.context.actor(interaction, group).is_moderator:
+        raise app_commands.CheckFailure(refusal(group.moderator_role_id))
+    return True
 
 
 class ConsultCog(commands.Cog, name=COG_NAME):
@@ -275,6 +288,7 @@ class ConsultCog(commands.Cog, name=COG_NAME):
         description="Name a consultation's case presenter (moderators)",
         extras=audience("moderator"),
     )
+    @app_commands.check(moderators_only)
     @app_commands.describe(member="Who presents", session="Which consultation; default the next")
     async def presenter(
         self,
@@ -298,6 +312,7 @@ class ConsultCog(commands.Cog, name=COG_NAME):
 
     # --- recurring ----------------------------------------------------------------------
 
+    @app_commands.check(moderators_only)
     @recurring.command(
         name="set", description="A consultation that repeats, e.g. every other Thursday"
     )
@@ -368,6 +383,7 @@ class ConsultCog(commands.Cog, name=COG_NAME):
             if day.startswith(typed)
         ]
 
+    @app_commands.check(moderators_only)
     @recurring.command(name="skip", description="Skip one date of the recurring consultation")
     @app_commands.describe(date="The date to skip, e.g. 2026-03-19 or 19 Mar")
     async def recurring_skip(
@@ -385,6 +401,7 @@ class ConsultCog(commands.Cog, name=COG_NAME):
             f"Skipped {day:%a %d %b %Y}. The consultation stays {stored.rule.describe()}.",
         )
 
+    @app_commands.check(moderators_only)
     @recurring.command(name="off", description="Stop the recurring consultation")
     async def recurring_off(self, interaction: discord.Interaction[Any]) -> None:
         """Stop creating occurrences; one already booked stays (cancel it with /consult cancel)."""
