@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+from datetime import datetime
 from typing import Any, Final, cast
 
 import discord
@@ -178,6 +179,34 @@ def _with_event(session: Session, event_id: int | None) -> Session:
     from dataclasses import replace  # noqa: PLC0415 - one use
 
     return replace(session, discord_event_id=event_id)
+
+
+async def run_events(context: ConsultContext, since: datetime, now: datetime) -> int:
+    """Start each session's event when it starts and end it when it ends; how many changed."""
+    changed = 0
+    for session in await store.sessions_starting_or_ending(context.bot.db, since, now):
+        group = await context.group_by_id(session.group_id)
+        guild = context.bot.get_guild(group.guild_id)
+        if guild is None or session.discord_event_id is None or session.start > now:
+            continue
+        try:
+            event = await guild.fetch_scheduled_event(session.discord_event_id)
+            if event.status is discord.EventStatus.scheduled:
+                event = await event.start()
+                changed += 1
+            if session.end <= now and event.status is discord.EventStatus.active:
+                await event.end()
+                changed += 1
+        except discord.NotFound:
+            continue  # deleted on Discord
+        except discord.HTTPException as error:
+            log.warning(
+                "could not start or end the event of session %s (HTTP %s/%s)",
+                session.id,
+                error.status,
+                error.code,
+            )
+    return changed
 
 
 async def sync_discord(context: ConsultContext) -> int:

@@ -8,7 +8,7 @@ scheduled event, the proposal echo and the DMs live in the `_consult_*` helper m
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -49,7 +49,7 @@ from cogs._consult_poll import (
 )
 from cogs._consult_propose import ProposalButton, propose, read_location
 from cogs._consult_sessions import DYNAMIC_ITEMS as SESSION_ITEMS
-from cogs._consult_sessions import sync_discord
+from cogs._consult_sessions import run_events, sync_discord
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ EVERY = [
     app_commands.Choice(name="every other week", value=2),
     app_commands.Choice(name="every fourth week", value=4),
 ]
+EVENTS_LOOKBACK = timedelta(days=1)
 NO_SESSION = "There is no upcoming consultation in this group to change."
 
 
@@ -96,6 +97,7 @@ class ConsultCog(commands.Cog, name=COG_NAME):
         self.context = ConsultContext(bot)
         self.context.syncer = self._sync
         self.context.drawer = self._draw
+        self._events_checked: datetime | None = None
 
     async def _draw(self, poll_id: int) -> None:
         await draw_poll(self.context, poll_id)
@@ -103,9 +105,18 @@ class ConsultCog(commands.Cog, name=COG_NAME):
     async def _sync(self) -> int:
         return await sync_discord(self.context)
 
-    async def sync_step(self, _now: datetime) -> int:
-        """The due step that brings Discord up to date after the consultation steps ran."""
-        return await self.context.sync()
+    async def sync_step(self, now: datetime) -> int:
+        """The due step that brings Discord up to date after the consultation steps ran.
+
+        Also starts and ends the events of sessions that started or ended since the last
+        tick (after a start, looking back a day).
+        """
+        done = await self.context.sync()
+        since = self._events_checked or now - EVENTS_LOOKBACK
+        if now > since:
+            done += await run_events(self.context, since, now)
+            self._events_checked = now
+        return done
 
     # --- propose -------------------------------------------------------------------
 

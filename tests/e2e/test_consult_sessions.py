@@ -97,6 +97,12 @@ async def test_reminders_go_inside_hours_unless_allowed_outside(
     await advance_to(peerpulse, start + timedelta(minutes=30))
     assert len(dms_about(server, ben, "Reminder")) == 1  # the 1 h one could not arrive in time
     assert dms_about(server, dev, "Reminder") == []
+    [event] = events(server, group)
+    assert event["status"] == 2  # the session is on: its event started with it
+
+    await advance_to(peerpulse, start + timedelta(hours=2))
+    [event] = events(server, group)
+    assert event["status"] == 3  # and ended with it
 
 
 async def test_reschedule_then_cancel_tell_those_going_once_each(
