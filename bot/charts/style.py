@@ -1,4 +1,4 @@
-"""The one lean style every chart shares (check-in history now, pulse trends later).
+"""The one lean style every chart shares (check-in history, pulse trends).
 
 An opaque card with its own neutral background, so the chart reads the same on Discord's
 dark and light themes; dark text, a colour-blind-safe palette, thin light grid lines,
@@ -101,7 +101,10 @@ class Labels:
 
     Laying out and rasterising text is the dearest part of a chart; the labels that
     change per chart (dates, counts) come from a small set, so each is drawn once per
-    worker, on the card background outside the axes, and its pixels are reused.
+    worker and its pixels are reused. A plain label keeps the pixels around it, so it
+    belongs on the card outside the axes; a `boxed` label sits on a chip of card colour
+    and can go over data (counts on points, a gap's caption). Drawing a label anew and
+    pasting it leave the same pixels, so a chart does not depend on what was cached.
     """
 
     MAX_CACHED = 4096
@@ -110,25 +113,44 @@ class Labels:
         self._canvas = canvas
         self._text = Text(0, 0, "", color=MUTED, fontsize=TICK_SIZE, transform=IdentityTransform())
         self._text.set_figure(figure)
-        self._cache: dict[tuple[str, str, str], tuple[np.ndarray, int, int]] = {}
+        self._cache: dict[tuple[str, str, str, float, bool], tuple[np.ndarray, int, int]] = {}
 
-    def put(self, label: str, x: float, y: float, ha: str, va: str) -> None:
+    def put(
+        self,
+        label: str,
+        x: float,
+        y: float,
+        ha: str,
+        va: str,
+        *,
+        rotation: float = 0,
+        boxed: bool = False,
+    ) -> None:
         """Draw `label` anchored at display point (x, y) (pixels from the bottom left)."""
         pixels = _pixels(self._canvas)
         height = pixels.shape[0]
         anchor_col, anchor_row = round(x), round(height - y)
-        cached = self._cache.get((label, ha, va))
+        key = (label, ha, va, rotation, boxed)
+        cached = self._cache.get(key)
         if cached is None:
+            before = pixels.copy()
             renderer = self._canvas.get_renderer()  # type: ignore[no-untyped-call]
-            self._text.set(text=label, position=(x, y), ha=ha, va=va)
+            self._text.set(text=label, position=(x, y), ha=ha, va=va, rotation=rotation)
+            # The chip's padding (0.3 of the font size) is wider than the crop's margin,
+            # so a boxed label's pixels hold nothing of what lies under it.
+            self._text.set_bbox(
+                {"boxstyle": "square,pad=0.3", "facecolor": BACKGROUND, "edgecolor": "none"}
+                if boxed
+                else None
+            )
             self._text.draw(renderer)
             x0, y0, x1, y1 = self._text.get_window_extent(renderer).extents
             top, left = int(height - y1) - 1, int(x0) - 1
             patch = pixels[top : int(height - y0) + 2, left : int(x1) + 2].copy()
+            pixels[...] = before  # the chip's edge lies outside the patch: paste, as later
             if len(self._cache) >= self.MAX_CACHED:
                 self._cache.clear()
-            self._cache[label, ha, va] = (patch, top - anchor_row, left - anchor_col)
-            return
+            cached = self._cache[key] = (patch, top - anchor_row, left - anchor_col)
         patch, drow, dcol = cached
         row, col = anchor_row + drow, anchor_col + dcol
         pixels[row : row + patch.shape[0], col : col + patch.shape[1]] = patch

@@ -25,7 +25,10 @@ log = logging.getLogger(__name__)
 
 # kind -> module with `render(data) -> RenderedChart` and `warm_up()`, imported only in
 # the worker process.
-RENDERERS = {"checkin_history": "bot.charts.checkin_history"}
+RENDERERS = {
+    "checkin_history": "bot.charts.checkin_history",
+    "pulse_trend": "bot.charts.pulse_trend",
+}
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ Each run returns expired leases to pending, then, batch by batch: decides each d
 row against the member's boundaries (drop, hold until their window, or send), leases
 the rows to send inside one transaction, and sends them — one member's rows in order
 by one worker, many members at once, every request paced through a shared limiter —
-recording delivered rows in group commits (see `_SentLog`).
+recording delivered rows in group commits (see `_SentLog`). DM channels are opened by
+a few tasks of their own at their slower pace, which hand each member to the senders
+once open, so members whose channel is known never wait behind first-time opens.
 """
 
 from __future__ import annotations
@@ -128,6 +130,99 @@ class _SentLog:
                 await _log_unmarked(self._db, item)
 
 
+_Answers = dict[tuple[int, int | None, int], bool]  # (guild, channel, member): may reach
+
+
+@dataclass
+class _Job:
+    """One member's rows in a run, sent in order; `index` is the next row to try."""
+
+    rows: list[DueRow]
+    channel_id: int | None
+    index: int = 0
+
+
+class _Lanes:
+    """Members waiting for their DM channel to open, and members ready to be sent to.
+
+    Workers take from one lane and may hand a member to the other; once the feeder has
+    closed the lanes and every member is done, every worker's `take` returns None.
+    """
+
+    def __init__(self) -> None:
+        self.opening: deque[_Job] = deque()
+        self.sending: deque[_Job] = deque()
+        self._active: dict[int, _Job] = {}  # by member: their rows in this run, not done
+        self._in_opener: list[_Job] = []  # taken by an opener: nothing sent for them yet
+        self._closed = False
+        self._changed = asyncio.Condition()
+
+    def _over(self) -> bool:
+        return self._closed and not self._active
+
+    async def add(self, rows: Sequence[DueRow]) -> None:
+        """Hand claimed rows to the workers (a member's later rows join their job)."""
+        async with self._changed:
+            for row in rows:
+                job = self._active.get(row.item.user_id)
+                if job is not None:
+                    job.rows.append(row)
+                    continue
+                job = self._active[row.item.user_id] = _Job([row], row.channel_id)
+                (self.sending if job.channel_id is not None else self.opening).append(job)
+            self._changed.notify_all()
+
+    async def take(self, lane: deque[_Job]) -> _Job | None:
+        """The next member of `lane`, waiting for one; None once every member is done."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: bool(lane) or self._over())
+            if not lane:
+                return None
+            job = lane.popleft()
+            if lane is self.opening:
+                self._in_opener.append(job)
+            return job
+
+    async def put(self, job: _Job, *, from_opening: bool = False) -> None:
+        """Hand a member on: to a sender (channel known), an opener, or done."""
+        async with self._changed:
+            if from_opening:
+                self._in_opener = [j for j in self._in_opener if j is not job]
+            if job.index >= len(job.rows):
+                del self._active[job.rows[0].item.user_id]
+            else:
+                (self.sending if job.channel_id is not None else self.opening).append(job)
+            self._changed.notify_all()
+
+    async def taken(self) -> None:
+        """Wait until the senders have taken every member ready to send."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: not self.sending)
+
+    async def opened(self, timeout: float) -> bool:  # noqa: ASYNC109 - a poll, not a deadline
+        """Wait (at most `timeout` s) until no member waits for their channel; whether so."""
+        # `asyncio.timeout`, not `wait_for`: on Python 3.11 `wait_for` loses a cancellation
+        # that arrives as the wait ends, and a cancelled run would then wait for its senders.
+        async with self._changed:
+            try:
+                async with asyncio.timeout(timeout):
+                    await self._changed.wait_for(lambda: not self.opening and not self._in_opener)
+            except TimeoutError:
+                return False
+            return True
+
+    async def close(self) -> None:
+        """No more members: workers stop once those handed over are done."""
+        async with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+    def untried(self) -> list[int]:
+        """Outbox ids of rows no request was sent for (openers only open channels)."""
+        waiting = (*self.sending, *self.opening, *self._in_opener)
+        return [r.item.id for job in waiting for r in job.rows[job.index :]]
+
+
 @dataclass
 class _Run:
     """One run's shared state: its start instant, a global rate-limit pause, sent DMs."""
@@ -154,6 +249,8 @@ class Dispatcher:
         limiter: AbstractAsyncContextManager[None] | None = None,
         open_limiter: AbstractAsyncContextManager[None] | None = None,
         concurrency: int = 16,
+        openers: int = 2,
+        poll_seconds: float = 1.0,
         rng: random.Random | None = None,
         owner: str | None = None,
         settings: DeliverySettings | None = None,
@@ -161,11 +258,12 @@ class Dispatcher:
     ) -> None:
         """`limiter` paces every request (share it with other REST traffic, e.g. an
         `AdaptivePacer` that the HTTP layer also reports to); `open_limiter`
-        additionally paces opening DM channels; `concurrency` bounds members served at once;
-        `access`, when given, is asked before each DM whether the member still belongs.
+        additionally paces opening DM channels, done by `openers` tasks of their own so that
+        no sender waits on an open; `concurrency` bounds members sent to at once;
+        `access`, when given, is asked before a member's first DM whether they still belong.
         """
-        if concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
+        if concurrency < 1 or openers < 1:
+            raise ValueError("concurrency and openers must be at least 1")
         self._db = db
         self._transport = transport
         self._limiter: AbstractAsyncContextManager[None] = limiter or steady_limiter()
@@ -173,6 +271,8 @@ class Dispatcher:
             DEFAULT_DM_OPENS_PER_SECOND
         )
         self._concurrency = concurrency
+        self._openers = openers
+        self._poll_seconds = poll_seconds
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self.owner = owner or f"dispatcher-{secrets.token_hex(6)}"
         self._settings = settings or DeliverySettings()
@@ -184,21 +284,57 @@ class Dispatcher:
         return await outbox.reclaim_expired_leases(self._db, now)
 
     async def run_due(self, now: datetime) -> int:
-        """Deliver everything due at `now`; return how many rows changed state."""
+        """Deliver everything due at `now`; return how many rows changed state.
+
+        Batches are claimed as the senders take them; members waiting for their DM
+        channel to open do not hold the next batch back, and while some still wait the
+        run looks for newly due rows every `poll_seconds`.
+        """
         async with self._running:
             run = _Run(now, asyncio.get_running_loop().time(), _SentLog(self._db, self.owner))
             await self.recover(now)
-            effects = 0
-            while run.paused_until is None:
-                rows = await outbox.due_rows(self._db, run.now(), self._settings.batch_size)
-                if not rows:
-                    break
+            rows = await outbox.due_rows(self._db, run.now(), self._settings.batch_size)
+            if not rows:
+                return 0
+            lanes = _Lanes()
+            answers: _Answers = {}
+            recorder = asyncio.create_task(run.sent.run(), name="dispatcher-sent-log")
+            try:
+                async with asyncio.TaskGroup() as group:
+                    # Sends stay `concurrency` wide; a few openers, paced by `open_limiter`,
+                    # hand members to them as their channels open.
+                    for _ in range(self._concurrency):
+                        group.create_task(self._sender(lanes, answers, run))
+                    for _ in range(self._openers):
+                        group.create_task(self._opener(lanes, answers, run))
+                    try:
+                        return await self._feed(rows, lanes, run)
+                    finally:
+                        await lanes.close()
+            except BaseException:
+                # Cancelled (a shutdown) or broken: rows never tried go back now instead of
+                # waiting out their lease; a row whose request was under way keeps its lease.
+                await asyncio.shield(self._release_untried(lanes.untried(), run))
+                raise
+            finally:
+                # Never cancelled mid-commit: it finishes what has gathered, then stops.
+                await asyncio.shield(run.sent.close(recorder))
+
+    async def _feed(self, rows: Sequence[DueRow], lanes: _Lanes, run: _Run) -> int:
+        """Decide and claim due rows batch by batch, handing them to the workers."""
+        effects = 0
+        while True:
+            if rows:
                 decided, to_send = await self._decide_and_claim(rows, run)
                 effects += decided + len(to_send)
-                await self._send_all(to_send, run)
-                if len(rows) < self._settings.batch_size:
-                    break
-            return effects
+                await lanes.add(to_send)
+            if run.paused_until is not None:
+                return effects
+            if len(rows) == self._settings.batch_size:
+                await lanes.taken()  # the next batch once the senders took this one
+            elif await lanes.opened(self._poll_seconds):
+                return effects
+            rows = await outbox.due_rows(self._db, run.now(), self._settings.batch_size)
 
     async def _decide_and_claim(
         self, rows: Sequence[DueRow], run: _Run
@@ -233,33 +369,6 @@ class Dispatcher:
             )
         return decided, to_send
 
-    async def _send_all(self, rows: Sequence[DueRow], run: _Run) -> None:
-        rows = await self._reachable(rows, run)
-        by_user: dict[int, list[DueRow]] = {}
-        for row in rows:
-            by_user.setdefault(row.item.user_id, []).append(row)
-        # Members whose DM channel is known first: they cost one request each.
-        queue = deque(sorted(by_user.values(), key=lambda items: items[0].channel_id is None))
-
-        async def worker() -> None:
-            while queue:
-                await self._deliver_to_member(queue.popleft(), run)
-
-        recorder = asyncio.create_task(run.sent.run(), name="dispatcher-sent-log")
-        try:
-            async with asyncio.TaskGroup() as group:
-                for _ in range(min(self._concurrency, len(queue))):
-                    group.create_task(worker())
-        except BaseException:
-            # Cancelled (a shutdown) or broken: rows never tried go back now instead of
-            # waiting out their lease; a row whose request was under way keeps its lease.
-            untried = [row.item.id for items in queue for row in items]
-            await asyncio.shield(self._release_untried(untried, run))
-            raise
-        finally:
-            # Never cancelled mid-commit: it finishes what has gathered, then stops.
-            await asyncio.shield(run.sent.close(recorder))
-
     async def _release_untried(self, ids: Sequence[int], run: _Run) -> None:
         for outbox_id in ids:
             await outbox.release(
@@ -272,28 +381,72 @@ class Dispatcher:
                 attempted=False,
             )
 
-    async def _deliver_to_member(self, rows: list[DueRow], run: _Run) -> None:
-        channel_id = rows[0].channel_id
-        for index, row in enumerate(rows):
-            item = row.item
+    async def _opener(self, lanes: _Lanes, answers: _Answers, run: _Run) -> None:
+        """Open DM channels, one member at a time, and hand each member to the senders."""
+        while (job := await lanes.take(lanes.opening)) is not None:
+            while await self._next_sendable(job, answers, run):
+                row = job.rows[job.index]
+                try:
+                    async with self._open_limiter, self._limiter:
+                        channel_id = await self._transport.open_dm(row.item.user_id)
+                except DmsClosedError:
+                    await self._dms_closed(row.item, job.rows[job.index + 1 :], run)
+                    job.index = len(job.rows)
+                    break
+                except Exception as error:  # noqa: BLE001 - recorded on the row, retried
+                    await self._failed(row.item, error, run)
+                    job.index += 1
+                    continue
+                await recipients.remember_channel(
+                    self._db,
+                    row.item.user_id,
+                    channel_id,
+                    now=run.now(),
+                    lease=(row.item.id, self.owner),
+                )
+                job.channel_id = channel_id
+                break
+            await lanes.put(job, from_opening=True)
+
+    async def _sender(self, lanes: _Lanes, answers: _Answers, run: _Run) -> None:
+        """Deliver members' rows in order, each member's channel known."""
+        while (job := await lanes.take(lanes.sending)) is not None:
+            await self._deliver_to_member(job, answers, run)
+            await lanes.put(job)  # done, or its channel is gone: to an opener
+
+    async def _next_sendable(self, job: _Job, answers: _Answers, run: _Run) -> bool:
+        """Move `job` to its next row that may be sent now (dropping or holding the rows
+        before it); False when none is left."""
+        while job.index < len(job.rows):
+            row = job.rows[job.index]
             if run.paused_until is not None:
                 await outbox.release(
                     self._db,
-                    item.id,
+                    row.item.id,
                     owner=self.owner,
                     retry_at=run.paused_until,
                     error=None,
                     now=run.now(),
                     attempted=False,
                 )
-                continue
+            elif await self._reachable(row, answers, run) and await self._still_allowed(row, run):
+                return True
+            job.index += 1
+        return False
+
+    async def _deliver_to_member(self, job: _Job, answers: _Answers, run: _Run) -> None:
+        """Send the member's rows in order, until done or their channel is gone."""
+        while job.channel_id is not None and await self._next_sendable(job, answers, run):
+            row = job.rows[job.index]
+            item = row.item
+            job.index += 1
             try:
-                channel_id, message_id = await self._attempt(row, channel_id, run)
+                message_id = await self._attempt(row, job.channel_id, run)
             except DmsClosedError:
-                await self._dms_closed(item, rows[index + 1 :], run)
-                return
+                await self._dms_closed(item, job.rows[job.index :], run)
+                job.index = len(job.rows)
             except ChannelGoneError as error:
-                channel_id = None
+                job.channel_id = None
                 await recipients.forget_channel(self._db, item.user_id, now=run.now())
                 await self._retry_or_fail(item, error, run, retry_after=0.0)
             except Exception as error:  # noqa: BLE001 - every failure is recorded on the row
@@ -302,27 +455,13 @@ class Dispatcher:
                 if message_id is not None:
                     await self._mark_sent(item, message_id, run)
 
-    async def _attempt(
-        self, row: DueRow, channel_id: int | None, run: _Run
-    ) -> tuple[int | None, int | None]:
-        """Open the DM channel if needed and send; the message id, or None if held back."""
-        if not await self._still_allowed(row, run):
-            return channel_id, None
-        if channel_id is None:
-            async with self._open_limiter, self._limiter:
-                channel_id = await self._transport.open_dm(row.item.user_id)
-            await recipients.remember_channel(
-                self._db,
-                row.item.user_id,
-                channel_id,
-                now=run.now(),
-                lease=(row.item.id, self.owner),
-            )
+    async def _attempt(self, row: DueRow, channel_id: int, run: _Run) -> int | None:
+        """Send one row on a known channel; the message id, or None if held back."""
         async with self._limiter:
             # Pacing may have kept this row waiting: its window may have closed since.
             if not await self._still_allowed(row, run):
-                return channel_id, None
-            return channel_id, await self._transport.send(channel_id, row.item)
+                return None
+            return await self._transport.send(channel_id, row.item)
 
     async def _failed(self, item: OutboxItem, error: Exception, run: _Run) -> None:
         if isinstance(error, RateLimitedError):
@@ -383,35 +522,28 @@ class Dispatcher:
             )
         return not isinstance(decision, (Drop, Hold))
 
-    async def _reachable(self, rows: Sequence[DueRow], run: _Run) -> list[DueRow]:
-        """The claimed rows whose member still belongs to the group; the others are dropped.
+    async def _reachable(self, row: DueRow, answers: _Answers, run: _Run) -> bool:
+        """Whether the row's member still belongs to its group; the row is dropped if not.
 
-        Asked one member at a time, in order, before the workers start, so that these
-        requests do not race the sends (and a run's requests keep a deterministic order).
+        Asked right before the member's first request (once per guild, channel and member
+        in a run), inside their worker, so the checks do not hold up the fan-out. When
+        Discord cannot tell now, the failure is recorded on the row (retried) and False.
         """
         if self._access is None:
-            return list(rows)
-        kept: list[DueRow] = []
-        answers: dict[tuple[int, int | None, int], bool] = {}
-        for index, row in enumerate(rows):
-            payload_channel = row.item.payload.get("channel_id")
-            channel = payload_channel if isinstance(payload_channel, int) else row.home_channel_id
-            key = (row.guild_id, channel, row.item.user_id)
+            return True
+        payload_channel = row.item.payload.get("channel_id")
+        channel = payload_channel if isinstance(payload_channel, int) else row.home_channel_id
+        key = (row.guild_id, channel, row.item.user_id)
+        if key not in answers:
             try:
-                if key not in answers:
-                    async with self._limiter:
-                        answers[key] = await self._access.can_reach(*key)
+                async with self._limiter:
+                    answers[key] = await self._access.can_reach(*key)
             except Exception as error:  # noqa: BLE001 - recorded on the row, retried
                 await self._failed(row.item, error, run)
-                continue
-            except BaseException:
-                await asyncio.shield(self._release_untried([r.item.id for r in rows[index:]], run))
-                raise
-            if answers[key]:
-                kept.append(row)
-            else:
-                await outbox.drop(self._db, row.item.id, NO_ACCESS, now=run.now())
-        return kept
+                return False
+        if not answers[key]:
+            await outbox.drop(self._db, row.item.id, NO_ACCESS, now=run.now())
+        return answers[key]
 
     async def _dms_closed(self, item: OutboxItem, rest: Sequence[DueRow], run: _Run) -> None:
         now = run.now()

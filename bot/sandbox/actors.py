@@ -219,20 +219,9 @@ class Actor:
     async def rsvp(self, guild_id: int, event_id: int) -> None:
         """Mark interest in a scheduled event (GUILD_SCHEDULED_EVENT_USER_ADD)."""
         guild = self._world.guild(guild_id)
-        event = guild.scheduled_events.get(event_id)
-        if event is None:
+        if event_id not in guild.scheduled_events:
             raise SandboxError(f"no scheduled event {event_id} in guild {guild_id}")
-        if self.user_id not in event.subscribers:
-            event.subscribers.append(self.user_id)
-            event.data["user_count"] = len(event.subscribers)
-            data = {
-                "guild_scheduled_event_id": str(event_id),
-                "user_id": str(self.user_id),
-                "guild_id": str(guild_id),
-            }
-            self._server.core.dispatch_guild_event(
-                guild_id, "GUILD_SCHEDULED_EVENT_USER_ADD", data, 1 << 16
-            )
+        self._server.event_interest(self.user_id, event_id)
 
     # --- application commands ---------------------------------------------------
 

@@ -40,6 +40,7 @@ class DemoGroup:
     cofacilitator_role_id: int
     member_ids: tuple[int, ...]
     zones: dict[int, str]
+    voice_channel_id: int | None = None
 
     def name_of(self, server: SandboxServer, user_id: int) -> str:
         """A user's display name in the sandbox."""
@@ -47,9 +48,14 @@ class DemoGroup:
 
 
 def build_demo_group(
-    server: SandboxServer, members: Sequence[DemoMember] = DEFAULT_MEMBERS
+    server: SandboxServer,
+    members: Sequence[DemoMember] = DEFAULT_MEMBERS,
+    *,
+    voice_channel: bool = False,
 ) -> DemoGroup:
-    """A server with an owner, a moderator (Manage Server), a co-facilitator role and members."""
+    """A server with an owner, a moderator (Manage Server), a co-facilitator role and members;
+    with `voice_channel`, also a voice channel "consult-room" for voice-channel sessions
+    (off by default: the existing stories' channel lists stay as they were)."""
     credentials = server.create_bot("peerpulse")
     owner = server.create_user("Olive")
     guild = server.create_guild("Riverside Peer Consultation", owner_id=owner)
@@ -57,6 +63,7 @@ def build_demo_group(
     cofacilitators = server.create_role(guild, "Co-facilitators")
     home = server.create_text_channel(guild, "peer-consult", topic="Our weekly check-ins")
     other = server.create_text_channel(guild, "general")
+    voice = server.create_voice_channel(guild, "consult-room") if voice_channel else None
     moderator = server.create_user("Mira")
     server.add_member(guild, moderator, roles=[facilitators])
     cofacilitator = server.create_user("Theo")
@@ -79,4 +86,5 @@ def build_demo_group(
         cofacilitator_role_id=cofacilitators,
         member_ids=tuple(member_ids),
         zones=zones,
+        voice_channel_id=voice,
     )

@@ -8,6 +8,8 @@ from urllib.parse import quote
 
 from bot.sandbox.state import (
     DM,
+    GUILD_STAGE_VOICE,
+    GUILD_VOICE,
     Application,
     Channel,
     Guild,
@@ -125,6 +127,15 @@ def channel_json(world: World, channel: Channel, *, permissions: int | None = No
         "rate_limit_per_user": 0,
         "flags": 0,
     }
+    if channel.type in (GUILD_VOICE, GUILD_STAGE_VOICE):
+        data.update(
+            {
+                "bitrate": 64000,
+                "user_limit": 0,
+                "rtc_region": None,
+                "video_quality_mode": 1,
+            }
+        )
     if permissions is not None:
         data["permissions"] = str(permissions)
     return data

@@ -1,10 +1,12 @@
-"""Bot-authenticated REST routes: users, application, commands, channels, guilds, events."""
+"""Bot-authenticated REST routes: users, application, commands, channels, guilds.
+
+Scheduled events have their own module, `events`.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
 
 from bot.sandbox import payloads
 from bot.sandbox import permissions as perm
@@ -21,16 +23,7 @@ from bot.sandbox.routing import (
     query_snowflake,
     snowflake,
 )
-from bot.sandbox.state import (
-    DM,
-    INTENT_GUILD_SCHEDULED_EVENTS,
-    Application,
-    Channel,
-    Guild,
-    Member,
-    Message,
-    ScheduledEvent,
-)
+from bot.sandbox.state import DM, Application, Channel, Guild, Member, Message
 
 _COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
 
@@ -84,12 +77,6 @@ class BotRoutes:
             r("GET", "/guilds/{guild_id}/roles", self.get_roles),
             r("GET", "/guilds/{guild_id}/members", self.list_members),
             r("GET", "/guilds/{guild_id}/members/{user_id}", self.get_member),
-            r("GET", "/guilds/{guild_id}/scheduled-events", self.list_events),
-            r("POST", "/guilds/{guild_id}/scheduled-events", self.create_event),
-            r("GET", "/guilds/{guild_id}/scheduled-events/{event_id}", self.get_event),
-            r("PATCH", "/guilds/{guild_id}/scheduled-events/{event_id}", self.edit_event),
-            r("DELETE", "/guilds/{guild_id}/scheduled-events/{event_id}", self.delete_event),
-            r("GET", "/guilds/{guild_id}/scheduled-events/{event_id}/users", self.event_users),
         ]
 
     # --- users and application ----------------------------------------------
@@ -379,171 +366,6 @@ class BotRoutes:
             raise not_found(10007, "Member")
         return ApiReply(body=payloads.member_json(self.world, member))
 
-    # --- scheduled events ---------------------------------------------------
-
-    def _event(self, request: ApiRequest, guild: Guild) -> ScheduledEvent:
-        event = guild.scheduled_events.get(snowflake(request.params, "event_id"))
-        if event is None:
-            raise not_found(10070, "Guild Scheduled Event")
-        return event
-
-    def _event_json(self, event: ScheduledEvent, request: ApiRequest) -> Json:
-        data = dict(event.data)
-        data["user_count"] = len(event.subscribers)
-        if request.query.get("with_user_count", "").lower() not in {"true", "1"}:
-            data.pop("user_count")
-        return data
-
-    async def list_events(self, request: ApiRequest) -> ApiReply:
-        """GET /guilds/{guild_id}/scheduled-events."""
-        guild = self._guild(request)
-        events = [self._event_json(e, request) for e in guild.scheduled_events.values()]
-        return ApiReply(body=events)
-
-    async def get_event(self, request: ApiRequest) -> ApiReply:
-        """GET /guilds/{guild_id}/scheduled-events/{event_id}."""
-        guild = self._guild(request)
-        return ApiReply(body=self._event_json(self._event(request, guild), request))
-
-    def _require_event_permission(self, app: Application, guild: Guild) -> None:
-        perms = self.world.guild_permissions(guild.id, app.bot_user_id)
-        if not (perm.has_all(perms, perm.MANAGE_EVENTS) or perm.has_all(perms, perm.CREATE_EVENTS)):
-            raise ApiError(403, 50013, "Missing Permissions")
-
-    async def create_event(self, request: ApiRequest) -> ApiReply:
-        """POST /guilds/{guild_id}/scheduled-events."""
-        guild = self._guild(request)
-        app = _app(request)
-        self._require_event_permission(app, guild)
-        body = json_object(request)
-        data = self._validated_event(body, partial=False, guild=guild)
-        event_id = self.world.ids.next()
-        event_data: Json = {
-            "id": str(event_id),
-            "guild_id": str(guild.id),
-            "channel_id": None,
-            "creator_id": str(app.bot_user_id),
-            "creator": payloads.user_json(self.world.user(app.bot_user_id)),
-            "name": data["name"],
-            "description": data.get("description"),
-            "scheduled_start_time": data["scheduled_start_time"],
-            "scheduled_end_time": data.get("scheduled_end_time"),
-            "privacy_level": data.get("privacy_level", 2),
-            "status": 1,
-            "entity_type": data["entity_type"],
-            "entity_id": None,
-            "entity_metadata": data.get("entity_metadata"),
-            "image": None,
-            "recurrence_rule": data.get("recurrence_rule"),
-        }
-        if data.get("channel_id") is not None:
-            event_data["channel_id"] = str(data["channel_id"])
-        event = ScheduledEvent(event_id, guild.id, event_data)
-        guild.scheduled_events[event_id] = event
-        self.core.dispatch_guild_event(
-            guild.id, "GUILD_SCHEDULED_EVENT_CREATE", event_data, INTENT_GUILD_SCHEDULED_EVENTS
-        )
-        return ApiReply(body=self._event_json(event, request))
-
-    async def edit_event(self, request: ApiRequest) -> ApiReply:
-        """PATCH /guilds/{guild_id}/scheduled-events/{event_id} (fields and status)."""
-        guild = self._guild(request)
-        self._require_event_permission(_app(request), guild)
-        event = self._event(request, guild)
-        changes = self._validated_event(json_object(request), partial=True, guild=guild)
-        if "status" in changes:
-            _check_status_change(int(event.data["status"]), int(changes["status"]))
-        for key, value in changes.items():
-            if key == "channel_id":
-                event.data[key] = None if value is None else str(value)
-            else:
-                event.data[key] = value
-        self.core.dispatch_guild_event(
-            guild.id, "GUILD_SCHEDULED_EVENT_UPDATE", event.data, INTENT_GUILD_SCHEDULED_EVENTS
-        )
-        return ApiReply(body=self._event_json(event, request))
-
-    async def delete_event(self, request: ApiRequest) -> ApiReply:
-        """DELETE /guilds/{guild_id}/scheduled-events/{event_id}."""
-        guild = self._guild(request)
-        self._require_event_permission(_app(request), guild)
-        event = self._event(request, guild)
-        del guild.scheduled_events[event.id]
-        self.core.dispatch_guild_event(
-            guild.id, "GUILD_SCHEDULED_EVENT_DELETE", event.data, INTENT_GUILD_SCHEDULED_EVENTS
-        )
-        return ApiReply(status=204)
-
-    async def event_users(self, request: ApiRequest) -> ApiReply:
-        """GET .../scheduled-events/{event_id}/users (RSVPs)."""
-        guild = self._guild(request)
-        event = self._event(request, guild)
-        users = []
-        for user_id in event.subscribers:
-            entry: Json = {
-                "guild_scheduled_event_id": str(event.id),
-                "user": payloads.user_json(self.world.user(user_id)),
-            }
-            member = guild.members.get(user_id)
-            if request.query.get("with_member", "").lower() in {"true", "1"} and member:
-                entry["member"] = payloads.member_json(self.world, member, with_user=False)
-            users.append(entry)
-        return ApiReply(body=users)
-
-    def _validated_event(self, body: Json, *, partial: bool, guild: Guild) -> Json:
-        """Check an event create/edit body the way Discord does (the parts that matter)."""
-        allowed = {
-            "name",
-            "description",
-            "scheduled_start_time",
-            "scheduled_end_time",
-            "privacy_level",
-            "entity_type",
-            "channel_id",
-            "entity_metadata",
-            "status",
-            "image",
-            "recurrence_rule",
-        }
-        data = {k: v for k, v in body.items() if k in allowed}
-        required = ("name", "scheduled_start_time", "entity_type", "privacy_level")
-        for key in required:
-            if not partial and key not in data:
-                raise field_error([key], "BASE_TYPE_REQUIRED", "This field is required")
-        name = data.get("name")
-        if name is not None and (not isinstance(name, str) or not 1 <= len(name) <= 100):
-            raise field_error(
-                ["name"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."
-            )
-        description = data.get("description")
-        if isinstance(description, str) and len(description) > 1000:
-            raise field_error(
-                ["description"], "BASE_TYPE_MAX_LENGTH", "Must be 1000 or fewer in length."
-            )
-        for key in ("scheduled_start_time", "scheduled_end_time"):
-            if data.get(key) is not None:
-                _check_event_time(key, data[key], self.world.clock().timestamp(), partial)
-        entity_type = data.get("entity_type")
-        if entity_type == 3:
-            metadata = data.get("entity_metadata") or {}
-            if not partial and not metadata.get("location"):
-                raise field_error(
-                    ["entity_metadata", "location"], "BASE_TYPE_REQUIRED", "This field is required"
-                )
-            if not partial and data.get("scheduled_end_time") is None:
-                raise field_error(
-                    ["scheduled_end_time"], "BASE_TYPE_REQUIRED", "This field is required"
-                )
-        elif entity_type in (1, 2):
-            channel_id = data.get("channel_id")
-            if channel_id is None or int(channel_id) not in guild.channel_ids:
-                raise field_error(["channel_id"], "BASE_TYPE_REQUIRED", "This field is required")
-        elif entity_type is not None:
-            raise field_error(
-                ["entity_type"], "BASE_TYPE_CHOICES", "Value must be one of (1, 2, 3)."
-            )
-        return data
-
 
 def _uid(member: Member) -> int:
     return member.user_id
@@ -570,31 +392,4 @@ def _check_command(index: int, command: Json) -> None:
     if len(command.get("options") or []) > 25:
         raise field_error(
             [str(index), "options"], "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length."
-        )
-
-
-def _check_event_time(key: str, value: object, now: float, partial: bool) -> None:
-    try:
-        when = datetime.fromisoformat(str(value))
-    except ValueError:
-        raise field_error(
-            [key], "DATE_TYPE_PARSE", f"Could not parse {value}. Should be ISO8601."
-        ) from None
-    if when.tzinfo is None:
-        raise field_error([key], "DATE_TYPE_PARSE", f"Could not parse {value}. Should be ISO8601.")
-    if key == "scheduled_start_time" and not partial and when.timestamp() < now:
-        raise field_error(
-            [key],
-            "GUILD_SCHEDULED_EVENT_SCHEDULE_PAST",
-            "Cannot schedule event in the past.",
-        )
-
-
-def _check_status_change(old: int, new: int) -> None:
-    allowed = {1: {2, 4}, 2: {3}}
-    if new != old and new not in allowed.get(old, set()):
-        raise field_error(
-            ["status"],
-            "GUILD_SCHEDULED_EVENT_INVALID_STATUS_TRANSITION",
-            f"Cannot change status from {old} to {new}.",
         )

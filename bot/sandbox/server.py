@@ -24,6 +24,7 @@ from bot.sandbox import permissions as perm
 from bot.sandbox.callbacks import InteractionRoutes
 from bot.sandbox.chaos import RandomFailures
 from bot.sandbox.core import ApiError, Core, UploadedFile
+from bot.sandbox.events import EventRoutes, ScheduledEvents
 from bot.sandbox.gateway import Gateway
 from bot.sandbox.payloads import channel_json
 from bot.sandbox.ratelimit import InvalidRequestCounter, RateLimitCounters, RateLimiter
@@ -31,6 +32,8 @@ from bot.sandbox.records import FileRecord, RequestRecord, write_jsonl
 from bot.sandbox.rest import BotRoutes
 from bot.sandbox.routing import ApiReply, ApiRequest, Router, RouteSpec
 from bot.sandbox.state import (
+    EVENT_ACTIVE,
+    EVENT_COMPLETED,
     INTENT_GUILD_MEMBERS,
     INTENT_GUILDS,
     Application,
@@ -86,6 +89,7 @@ class SandboxServer:
         self.world = World(clock)
         self.gateway = Gateway(self.world, gateway_url=lambda: self.gateway_url)
         self.core = Core(self.world, self.gateway, base_url=lambda: self.http_base)
+        self.events = ScheduledEvents(self.core)
         self.rate_limiter = rate_limiter or RateLimiter(now=now)
         self.invalid_requests = InvalidRequestCounter(now=now)
         self.requests: list[RequestRecord] = []
@@ -98,6 +102,7 @@ class SandboxServer:
             [
                 *BotRoutes(self.core, gateway_url=lambda: self.gateway_url).routes(),
                 *InteractionRoutes(self.core, now=now).routes(),
+                *EventRoutes(self.events).routes(),
             ]
         )
         self._runner: web.AppRunner | None = None
@@ -188,6 +193,24 @@ class SandboxServer:
         )
         return channel.id
 
+    def create_voice_channel(
+        self,
+        guild_id: int,
+        name: str,
+        *,
+        stage: bool = False,
+        overwrites: Iterable[perm.Overwrite] = (),
+    ) -> int:
+        """Add a voice channel (type 2; a stage channel, type 13, with `stage`), announced
+        as CHANNEL_CREATE; returns its id. Scheduled VOICE/STAGE events take place in one."""
+        channel = self.world.create_voice_channel(
+            guild_id, name, stage=stage, overwrites=overwrites
+        )
+        self.core.dispatch_guild_event(
+            guild_id, "CHANNEL_CREATE", channel_json(self.world, channel), INTENT_GUILDS
+        )
+        return channel.id
+
     def add_member(self, guild_id: int, user_id: int, *, roles: Iterable[int] = ()) -> None:
         """Make a user a member of a guild with the given roles."""
         self.world.add_member(guild_id, user_id, roles=roles)
@@ -246,6 +269,35 @@ class SandboxServer:
         entries = app.command_permissions.setdefault(guild_id, {}).setdefault(target, [])
         entries[:] = [e for e in entries if (e["type"], e["id"]) != (kind, target_id)]
         entries.append({"id": target_id, "type": kind, "permission": allow})
+
+    # --- scheduled events ---------------------------------------------------
+
+    def scheduled_events(self, guild_id: int) -> list[dict[str, Any]]:
+        """A guild's scheduled events as Discord JSON (with `user_count`), in creation order."""
+        guild = self.world.guild(guild_id)
+        return [
+            self.events.to_json(e, with_user_count=True) for e in guild.scheduled_events.values()
+        ]
+
+    def create_scheduled_event(
+        self, guild_id: int, creator_id: int, body: Mapping[str, Any]
+    ) -> int:
+        """A member creates an event in Discord's client (same rules, permissions and
+        gateway events as the REST route); returns its id. ApiError when Discord refuses."""
+        return self.events.create(self.world.guild(guild_id), creator_id, body).id
+
+    def start_event(self, event_id: int) -> None:
+        """Discord starts an event (SCHEDULED→ACTIVE), as it does at the start time."""
+        self.events.move(event_id, EVENT_ACTIVE)
+
+    def complete_event(self, event_id: int) -> None:
+        """Discord ends an event (ACTIVE→COMPLETED)."""
+        self.events.move(event_id, EVENT_COMPLETED)
+
+    def event_interest(self, user_id: int, event_id: int, *, interested: bool = True) -> None:
+        """A member marks interest in an event ("Interested"), or takes it back; the bot
+        gets GUILD_SCHEDULED_EVENT_USER_ADD / _REMOVE."""
+        self.events.set_interest(event_id, user_id, interested=interested)
 
     def set_dms_closed(self, user_id: int, closed: bool = True) -> None:
         """Make the bot's DMs to this user fail with 50007 (or work again)."""

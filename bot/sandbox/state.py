@@ -22,6 +22,8 @@ DISCORD_EPOCH_MS = 1_420_070_400_000
 # Channel types.
 GUILD_TEXT = 0
 DM = 1
+GUILD_VOICE = 2
+GUILD_STAGE_VOICE = 13
 
 # Message flags.
 EPHEMERAL = 1 << 6
@@ -46,6 +48,10 @@ INTENT_GUILD_MESSAGES = 1 << 9
 INTENT_DIRECT_MESSAGES = 1 << 12
 INTENT_MESSAGE_CONTENT = 1 << 15
 INTENT_GUILD_SCHEDULED_EVENTS = 1 << 16
+
+# Guild scheduled event statuses and entity types.
+EVENT_SCHEDULED, EVENT_ACTIVE, EVENT_COMPLETED, EVENT_CANCELED = 1, 2, 3, 4
+ENTITY_STAGE_INSTANCE, ENTITY_VOICE, ENTITY_EXTERNAL = 1, 2, 3
 
 # How long a message nonce is remembered for `enforce_nonce` ("the past few minutes").
 NONCE_WINDOW = timedelta(minutes=5)
@@ -140,6 +146,32 @@ class ScheduledEvent:
     guild_id: int
     data: dict[str, Any]
     subscribers: list[int] = field(default_factory=list)
+
+    @property
+    def status(self) -> int:
+        """1 scheduled, 2 active, 3 completed, 4 canceled."""
+        return int(self.data["status"])
+
+    @property
+    def creator_id(self) -> int:
+        """Who created the event."""
+        return int(self.data["creator_id"])
+
+
+@dataclass(frozen=True)
+class EventChange:
+    """One change to a scheduled event, for the transcript: `kind` is created, edited,
+    started, completed, cancelled or deleted; `by` None means Discord itself moved it;
+    `data` is the event as it stood after the change; `fields` what an edit changed."""
+
+    guild_id: int
+    event_id: int
+    kind: str
+    at: datetime
+    order: int
+    by: int | None
+    data: dict[str, Any]
+    fields: tuple[str, ...] = ()
 
 
 @dataclass
@@ -328,6 +360,8 @@ class World:
         self._dm_by_user: dict[int, int] = {}
         self.nonce_window = NONCE_WINDOW
         self._by_nonce: dict[tuple[int, str], int] = {}
+        # Every change to every guild scheduled event, deleted ones included.
+        self.event_log: list[EventChange] = []
         # (message id, component) for every interactive component ever put on a message,
         # including those later edited away: what a client may still press.
         self.emitted_components: list[tuple[int, dict[str, Any]]] = []
@@ -407,6 +441,37 @@ class World:
         self.channel_messages[channel.id] = []
         guild.channel_ids.append(channel.id)
         return channel
+
+    def create_voice_channel(
+        self,
+        guild_id: int,
+        name: str,
+        *,
+        stage: bool = False,
+        overwrites: Iterable[perm.Overwrite] = (),
+    ) -> Channel:
+        """Add a voice (or stage) channel at the end of the guild's list."""
+        guild = self.guild(guild_id)
+        channel = Channel(
+            self.ids.next(),
+            GUILD_STAGE_VOICE if stage else GUILD_VOICE,
+            name=name,
+            guild_id=guild_id,
+            position=len(guild.channel_ids),
+            overwrites=list(overwrites),
+        )
+        self.channels[channel.id] = channel
+        self.channel_messages[channel.id] = []
+        guild.channel_ids.append(channel.id)
+        return channel
+
+    def find_event(self, event_id: int) -> tuple[Guild, ScheduledEvent]:
+        """The guild and the scheduled event with this id, or SandboxError."""
+        for guild in self.guilds.values():
+            event = guild.scheduled_events.get(event_id)
+            if event is not None:
+                return guild, event
+        raise SandboxError(f"unknown scheduled event {event_id}")
 
     def add_member(self, guild_id: int, user_id: int, *, roles: Iterable[int] = ()) -> Member:
         """Make a user a member of a guild (idempotent; roles are added)."""

@@ -6,7 +6,16 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.sandbox.state import LOADING, Message, MessageVersion, ShownModal, World
+from bot.sandbox.state import (
+    GUILD_TEXT,
+    LOADING,
+    EventChange,
+    Guild,
+    Message,
+    MessageVersion,
+    ShownModal,
+    World,
+)
 from bot.sandbox.transcript import TranscriptAttachment, TranscriptMessage, TranscriptTimeline
 
 if TYPE_CHECKING:
@@ -85,6 +94,69 @@ def _modal(world: World, modal: ShownModal, where: str) -> _Shown:
     return (modal.shown_at, (modal.interaction_id, 0), message)
 
 
+_EVENT_VERB = {
+    "created": "scheduled",
+    "edited": "edited",
+    "started": "started",
+    "completed": "ended",
+    "cancelled": "cancelled",
+    "deleted": "deleted",
+}
+_EVENT_FIELD = {
+    "name": "name",
+    "description": "description",
+    "scheduled_start_time": "start",
+    "scheduled_end_time": "end",
+    "privacy_level": "privacy",
+    "entity_type": "kind",
+    "channel_id": "channel",
+    "entity_metadata": "location",
+    "image": "cover image",
+}
+
+
+def _unix(value: str) -> int:
+    return int(datetime.fromisoformat(value).timestamp())
+
+
+def event_text(change: EventChange) -> str:
+    """One change to a scheduled event as a reader sees it: what happened, when it
+    starts (a Discord timestamp, so each reader sees their own zone) and where."""
+    data = change.data
+    lines = [f"**{data['name']}**: event {_EVENT_VERB.get(change.kind, change.kind)}"]
+    if change.fields:
+        lines.append("Changed: " + ", ".join(_EVENT_FIELD.get(f, f) for f in change.fields))
+    start = _unix(data["scheduled_start_time"])
+    when = f"Starts <t:{start}:F> (<t:{start}:R>)"
+    if data.get("scheduled_end_time"):
+        when += f", ends <t:{_unix(data['scheduled_end_time'])}:f>"
+    lines.append(when)
+    if data.get("channel_id"):
+        lines.append(f"In <#{data['channel_id']}>")
+    elif (data.get("entity_metadata") or {}).get("location"):
+        lines.append(f"At {data['entity_metadata']['location']}")
+    if data.get("description"):
+        lines.append(str(data["description"]))
+    return "\n".join(lines)
+
+
+def _event_changes(world: World, guild: Guild) -> list[TranscriptMessage]:
+    shown: list[_Shown] = []
+    for change in world.event_log:
+        if change.guild_id != guild.id:
+            continue
+        who = world.users.get(change.by) if change.by is not None else None
+        message = TranscriptMessage(
+            author=who.display_name if who else "Discord",
+            author_is_bot=who.bot if who else True,
+            timestamp=change.at,
+            content=event_text(change),
+            note=f"scheduled event {_EVENT_VERB.get(change.kind, change.kind)}",
+        )
+        shown.append((change.at, (change.order, 0 if change.kind == "created" else 1), message))
+    return _in_order(shown)
+
+
 def _in_order(shown: list[_Shown]) -> list[TranscriptMessage]:
     return [message for _, _, message in sorted(shown, key=lambda item: (item[0], item[1]))]
 
@@ -95,7 +167,8 @@ def _where(world: World, channel_id: int) -> str:
 
 
 def timelines(server: SandboxServer, zones: Mapping[int, str]) -> list[TranscriptTimeline]:
-    """Every guild channel (what everyone saw), then per member their DMs and ephemerals.
+    """Every guild channel (what everyone saw) and the guild's scheduled events, then per
+    member their DMs and ephemerals.
 
     `zones` maps user ids to IANA zones; DM and ephemeral timelines use the
     member's zone, channels are shown in UTC by the renderer.
@@ -111,8 +184,14 @@ def timelines(server: SandboxServer, zones: Mapping[int, str]) -> list[Transcrip
                 if not m.ephemeral
                 for version in _message(world, m)
             ]
+            if channel.type != GUILD_TEXT and not public:
+                continue  # an unused voice channel has nothing to read
             title = f"#{channel.name} · {guild.name}"
             result.append(TranscriptTimeline(title, "channel", None, _in_order(public)))
+        changes = _event_changes(world, guild)
+        if changes:
+            title = f"Scheduled events · {guild.name}"
+            result.append(TranscriptTimeline(title, "events", None, changes))
     people = [u for u in world.users.values() if not u.bot and world.guilds_of(u.id)]
     for user in people:
         zone = zones.get(user.id)

@@ -57,10 +57,11 @@ class TranscriptMessage:
 
 @dataclass(frozen=True)
 class TranscriptTimeline:
-    """A channel, a member's DMs, or a member's ephemeral replies."""
+    """A channel, a member's DMs, a member's ephemeral replies, or a guild's scheduled
+    events (each change to one as a message)."""
 
     title: str
-    kind: Literal["channel", "dm", "ephemeral"]
+    kind: Literal["channel", "dm", "ephemeral", "events"]
     viewer_zone: str | None
     messages: Sequence[TranscriptMessage] = ()
 
@@ -95,7 +96,12 @@ def render_transcript(
     )
 
 
-_KIND_LABEL = {"channel": "channel", "dm": "direct messages", "ephemeral": "ephemeral replies"}
+_KIND_LABEL = {
+    "channel": "channel",
+    "dm": "direct messages",
+    "ephemeral": "ephemeral replies",
+    "events": "scheduled events",
+}
 
 
 def _zone(name: str | None) -> ZoneInfo:

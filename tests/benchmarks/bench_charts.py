@@ -2,9 +2,10 @@
 
 Reports, each figure the median of several runs (every ratio from one run):
 
-- the warm check-in history render (260 and 12 weeks), timed inside the chart worker,
-  against matplotlib's empty figure of the same size saved as PNG in the same worker
-  (goal <= 1.5x);
+- the warm check-in history render (260 and 12 weeks) and the warm pulse trend render
+  (a year of fortnightly rounds, two of them unpublished and one pooled, with four
+  drivers), timed inside the chart worker, against matplotlib's empty figure of the
+  same size saved as PNG in the same worker (goal <= 1.5x);
 - event-loop lag p99 in the bot's process while 20 charts render, measured by a task
   that sleeps 1 ms at a time (goal <= 5 ms), beside the same sleeper's idle p99;
 - the bot process's RSS (VmRSS) before and after 20 charts, with everything `run` loads
@@ -33,6 +34,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # for _table, run as a
 
 from _table import Row, print_table
 
+from bot.charts.pulse_points import (
+    Driver,
+    PublishedPoint,
+    PulsePoint,
+    PulseTrend,
+    SuppressedPoint,
+    day_label,
+)
 from bot.charts.worker import ChartWorker
 from bot.checkins.history import CHART_KIND, WeekPoint, week_points
 from bot.checkins.schedule import period_key
@@ -53,6 +62,30 @@ def history(weeks: int) -> list[WeekPoint]:
     return week_points(rows)
 
 
+def pulse_trend() -> PulseTrend:
+    """A year of fortnightly pulse rounds: round 5 pooled into 6, round 17 unpublished."""
+    first = date(2025, 3, 3)
+    points: list[PulsePoint] = []
+    for i in range(26):
+        on = first + timedelta(weeks=2 * i)
+        if i in (5, 17):
+            points.append(SuppressedPoint(on))
+            continue
+        median = 35 + i % 9 * 3
+        label = f"{day_label(points[-1].on)} + {day_label(on)}" if i == 6 else day_label(on)
+        share = (i % 6) / 10
+        points.append(
+            PublishedPoint(label, on, 6 + i % 12, median, median - 12, median + 10, share, i == 6)
+        )
+    drivers = (
+        Driver("Caseload", 0.4, resource=True),
+        Driver("Admin burden", 0.7, resource=False),
+        Driver("Support", 0.5, resource=True),
+        Driver("Autonomy", 0.3, resource=True),
+    )
+    return PulseTrend(tuple(points), drivers)
+
+
 def _median_ms(action: Callable[[], object], repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -62,14 +95,14 @@ def _median_ms(action: Callable[[], object], repeat: int) -> float:
     return statistics.median(times) * 1000
 
 
-def time_in_worker(points: list[WeekPoint], repeat: int) -> tuple[float, float]:
+def time_in_worker(module: str, data: object, repeat: int) -> tuple[float, float]:
     """Run in the worker: p50 of the warm render and of an empty figure of the same size."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     from bot.charts import style
 
-    renderer = importlib.import_module("bot.charts.checkin_history")
+    renderer = importlib.import_module(module)
 
     def empty() -> bytes:
         figure = Figure(
@@ -80,37 +113,40 @@ def time_in_worker(points: list[WeekPoint], repeat: int) -> tuple[float, float]:
         figure.savefig(buffer, format="png", dpi=style.DPI)
         return buffer.getvalue()
 
-    renderer.render(points)
+    renderer.render(data)
     empty()
     chart_times, empty_times = [], []
     for _ in range(repeat):  # interleaved, so machine noise hits both alike
-        chart_times.append(_median_ms(lambda: renderer.render(points), 1))
+        chart_times.append(_median_ms(lambda: renderer.render(data), 1))
         empty_times.append(_median_ms(empty, 1))
     return statistics.median(chart_times), statistics.median(empty_times)
 
 
 async def render_ratio(runs: int, repeat: int) -> list[Row]:
-    """Warm render p50 against the empty figure, for 260 and 12 weeks."""
+    """Warm render p50 against the empty figure: check-ins for 260 and 12 weeks, a pulse year."""
     rows = []
-    for weeks in (260, 12):
-        points = history(weeks)
+    charts: list[tuple[str, str, object]] = [
+        (f"{weeks} weeks", "bot.charts.checkin_history", history(weeks)) for weeks in (260, 12)
+    ]
+    charts.append(("pulse trend, 26 rounds", "bot.charts.pulse_trend", pulse_trend()))
+    for name, module, data in charts:
         results = []
         for _ in range(runs):
             worker = ChartWorker()
             try:
                 pool = worker._executor()
                 results.append(
-                    await asyncio.wrap_future(pool.submit(time_in_worker, points, repeat))
+                    await asyncio.wrap_future(pool.submit(time_in_worker, module, data, repeat))
                 )
             finally:
                 await worker.close()
         chart = statistics.median(r[0] for r in results)
         empty = statistics.median(r[1] for r in results)
         ratio = statistics.median(r[0] / r[1] for r in results)
-        rows.append(Row(f"chart render p50, {weeks} weeks (warm)", chart, "ms", "", ""))
+        rows.append(Row(f"chart render p50, {name} (warm)", chart, "ms", "", ""))
         rows.append(
             Row(
-                f"chart render / empty figure, {weeks} weeks",
+                f"chart render / empty figure, {name}",
                 ratio,
                 "x",
                 "<= 1.5x",

@@ -23,7 +23,7 @@ sys.path.insert(1, str(HERE.parents[1]))  # the repository, for bot/ and cogs/
 
 from _table import Row, machine, print_table  # noqa: E402 - after the path setup
 
-QUICK = {"runs": 1, "n": 3, "repeat": 10, "rounds": 100}
+QUICK = {"runs": 1, "n": 3, "repeat": 10, "rounds": 100, "quick": True}
 
 
 def _arguments(rows: Any, quick: bool) -> dict[str, Any]:

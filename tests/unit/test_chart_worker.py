@@ -97,7 +97,7 @@ async def test_a_closed_worker_stops_its_process(charts: ChartWorker) -> None:
 
 
 def test_the_bot_process_never_imports_matplotlib_or_numpy() -> None:
-    """Everything `run` loads, then a chart drawn the way /checkin history draws it.
+    """Everything `run` loads, then a check-in chart and a pulse chart drawn the way the cogs do.
 
     A fresh interpreter, so imports made by other tests cannot hide or fake the result.
     """
@@ -109,6 +109,8 @@ def test_the_bot_process_never_imports_matplotlib_or_numpy() -> None:
         from bot.charts.worker import ChartWorker
         from bot.checkins.history import CHART_KIND, week_points
         from bot.checkins.store import WeekAggregate
+        from bot.charts import pulse_points
+        from datetime import date
 
         for extension in cog_extensions():
             importlib.import_module(extension)
@@ -118,8 +120,16 @@ def test_the_bot_process_never_imports_matplotlib_or_numpy() -> None:
             weeks = [WeekAggregate(f"2026-W{n:02d}", 4, (0, 1, 2, 1, 0), (1, 1, 1, 1))
                      for n in (1, 2, 3)]
             chart = await worker.render(CHART_KIND, week_points(weeks))
+            trend = pulse_points.PulseTrend(
+                (pulse_points.SuppressedPoint(date(2026, 1, 5)),
+                 pulse_points.PublishedPoint("5 Jan + 19 Jan", date(2026, 1, 19), 6, 50, 40,
+                                             60, 0.5, pooled=True)),
+                (pulse_points.Driver("Support", 0.5, resource=True),),
+            )
+            pulse = await pulse_points.render(worker, trend)
             await worker.close()
             assert chart.png.startswith(b"\\x89PNG")
+            assert pulse.png.startswith(b"\\x89PNG")
 
         asyncio.run(main())
         print(sorted(m for m in sys.modules if m.split(".")[0] in ("matplotlib", "numpy")))
