@@ -106,6 +106,9 @@ class ConsultContext:
     _redraws: dict[int, asyncio.Task[None]] = field(default_factory=dict)
     _again: set[int] = field(default_factory=set)
     _names: OrderedDict[tuple[int, int], str] = field(default_factory=OrderedDict)
+    # Sessions whose Discord event Discord refused to create (missing permissions), so the
+    # person who booked it can be told what to grant.
+    event_refused: set[int] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.roster = OptedInRoster(self.bot)

@@ -36,6 +36,7 @@ from cogs._consult_context import ConsultContext, context_of
 log = logging.getLogger(__name__)
 
 NO_PINGS = discord.AllowedMentions.none()
+EVENT_PERMISSIONS = "Create Events (and Connect in a voice channel)"
 MARK_LABEL = "Mark my availability"
 FINALIZE_LABEL = "Finalize"
 MARK_PREFIX = "consult:mark:"
@@ -478,8 +479,14 @@ async def finalize_poll(
         )
         return
     await context.sync()
-    await replies.respond(
-        interaction,
-        f"Booked for {discord_time(result.session.start)}. The event and its announcement "
-        f"are in <#{result.session.channel_id}>.",
-    )
+    booked = f"Booked for {discord_time(result.session.start)}."
+    if result.session.id in context.event_refused:
+        context.event_refused.discard(result.session.id)
+        text = (
+            f"{booked} The announcement is in <#{result.session.channel_id}>, but Discord did "
+            f"not let me create the event: give me {EVENT_PERMISSIONS}, and I'll create it "
+            "within a minute."
+        )
+    else:
+        text = f"{booked} The event and its announcement are in <#{result.session.channel_id}>."
+    await replies.respond(interaction, text)

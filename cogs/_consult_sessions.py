@@ -152,10 +152,15 @@ async def sync_event(context: ConsultContext, session: Session, guild: discord.G
 
 
 async def sync_session(context: ConsultContext, session: Session) -> None:
-    """Bring one session's event and announcement up to date, then mark it synced."""
+    """Bring one session's event and announcement up to date, then mark it synced.
+
+    When Discord refuses the event (permissions), the announcement is still posted and
+    the event is tried again on the next tick, until the session starts.
+    """
     group = await context.group_by_id(session.group_id)
     guild = context.bot.get_guild(group.guild_id)
     event_id = session.discord_event_id
+    synced = session.sequence
     if guild is not None:
         try:
             event_id = await sync_event(context, session, guild)
@@ -163,13 +168,15 @@ async def sync_session(context: ConsultContext, session: Session) -> None:
             log.warning(
                 "no permission for the scheduled event of session %s (%s)", session.id, error.code
             )
+            context.event_refused.add(session.id)
+            synced -= 1  # not yet: the event is tried again on the next tick
     shown = await store.get_session(context.bot.db, session.id) or session
     shown = _with_event(shown, event_id)
     message_id = await draw_announcement(context, shown, group)
     await store.mark_synced(
         context.bot.db,
         session.id,
-        session.sequence,
+        synced,
         discord_event_id=event_id,
         announcement_message_id=message_id,
     )

@@ -8,6 +8,7 @@ scheduled event, the proposal echo and the DMs live in the `_consult_*` helper m
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,7 +30,7 @@ from bot.members.away import parse_date
 from bot.members.hours import parse_time
 from bot.moderation import refusal
 from bot.text import plain
-from bot.wording import plural
+from bot.wording import echo, plural
 from cogs._checkin_context import reporting
 from cogs._common import EMBED_COLOUR
 from cogs._consult_context import COG_NAME, ConsultContext
@@ -60,7 +61,35 @@ EVERY = [
     app_commands.Choice(name="every fourth week", value=4),
 ]
 EVENTS_LOOKBACK = timedelta(days=1)
+WHERE = [
+    app_commands.Choice(name="the voice channel", value="voice"),
+    app_commands.Choice(name="a typed place", value="external"),
+]
+_OFFSET = re.compile(r"(\d{1,3})\s*(m|min|mins|minutes?|h|hrs?|hours?|d|days?)", re.IGNORECASE)
+_UNIT_MINUTES = {"m": 1, "h": 60, "d": 24 * 60}
 NO_SESSION = "There is no upcoming consultation in this group to change."
+
+
+def parse_offsets(typed: str) -> list[int]:
+    """Reminder times like "24h, 1h, 30m" as minutes (the domain checks their range)."""
+    offsets = []
+    for part in (p.strip() for p in typed.split(",")):
+        match = _OFFSET.fullmatch(part)
+        if match is None:
+            raise UserError(
+                f"I can't read '{echo(part)}' as a reminder time. Write 24h, 1h or 30m."
+            )
+        offsets.append(int(match[1]) * _UNIT_MINUTES[match[2][0].lower()])
+    return offsets
+
+
+def format_offset(minutes: int) -> str:
+    """Minutes as 2d, 24h or 30m."""
+    if minutes % (24 * 60) == 0 and minutes >= 48 * 60:
+        return f"{minutes // (24 * 60)}d"
+    if minutes % 60 == 0:
+        return f"{minutes // 60}h"
+    return f"{minutes}m"
 
 
 async def moderators_only(interaction: discord.Interaction[Any]) -> bool:
@@ -320,6 +349,62 @@ class ConsultCog(commands.Cog, name=COG_NAME):
         )
 
     presenter.autocomplete("session")(_session_choices)
+
+    # --- settings -----------------------------------------------------------------------
+
+    @app_commands.check(moderators_only)
+    @consult.command(
+        name="settings",
+        description="Names on polls, reminder times, the voice channel (moderators)",
+        extras=audience("moderator"),
+    )
+    @app_commands.describe(
+        names="Show who marked which time on poll posts (counts are always shown)",
+        reminders="Reminder times before a session, e.g. 24h, 1h (1-3 of them, 5m to 7d)",
+        voice_channel="The group's voice channel for consultations",
+        where="Where consultations are by default: the voice channel or a typed place",
+    )
+    @app_commands.choices(where=WHERE)
+    async def settings(
+        self,
+        interaction: discord.Interaction[Any],
+        names: bool | None = None,
+        reminders: app_commands.Range[str, 1, 40] | None = None,
+        voice_channel: discord.VoiceChannel | None = None,
+        where: str | None = None,
+    ) -> None:
+        """Show (and change) the group's consultation settings."""
+        group = await self.context.group(interaction)
+        self.context.require_moderator(interaction, group)
+        saved = await store.save_settings(
+            self.bot.db,
+            group.id,
+            now=self.bot.clock.now(),
+            show_names=names,
+            reminder_offsets=None if reminders is None else parse_offsets(reminders),
+            location_kind="voice" if where == "voice" else "external" if where else None,
+            voice_channel_id=voice_channel.id if voice_channel else None,
+        )
+        channel = f"<#{saved.voice_channel_id}>" if saved.voice_channel_id else "none set"
+        embed = discord.Embed(title="Consultation settings", colour=EMBED_COLOUR)
+        embed.add_field(
+            name="Names on polls", value="shown" if saved.show_names else "hidden", inline=False
+        )
+        embed.add_field(
+            name="Reminders",
+            value=", ".join(format_offset(o) for o in saved.reminder_offsets) + " before",
+            inline=False,
+        )
+        embed.add_field(
+            name="Where by default",
+            value=(
+                f"the voice channel ({channel})"
+                if saved.location_kind == "voice"
+                else "a place typed when proposing"
+            ),
+            inline=False,
+        )
+        await replies.respond(interaction, embed=embed)
 
     # --- recurring ----------------------------------------------------------------------
 
