@@ -34,6 +34,7 @@ from cogs._common import group_here, role_ids
 log = logging.getLogger(__name__)
 
 COG_NAME = "Consult"
+Post = tuple[str, int]  # ("poll", poll id) or ("session", session id)
 MAX_NAMES: Final = 10_000
 DRAFT_LIFETIME: Final = timedelta(hours=1)
 MAX_DRAFTS: Final = 1000
@@ -100,11 +101,12 @@ class ConsultContext:
     # cog sets it. One at a time, so a button and the due step never create one event twice.
     syncer: Callable[[], Awaitable[int]] | None = None
     sync_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    # Poll posts to redraw, one redraw at a time per poll: votes that arrive meanwhile are
-    # shown by the next one (Discord allows 5 edits per 5 s in a channel).
-    drawer: Callable[[int], Awaitable[None]] | None = None
-    _redraws: dict[int, asyncio.Task[None]] = field(default_factory=dict)
-    _again: set[int] = field(default_factory=set)
+    # Posts to redraw (a poll, or a session's announcement), one redraw at a time per
+    # post: changes that arrive meanwhile are shown by the next one (Discord allows 5
+    # edits per 5 s in a channel). The cog sets the drawer.
+    drawer: Callable[[Post], Awaitable[None]] | None = None
+    _redraws: dict[Post, asyncio.Task[None]] = field(default_factory=dict)
+    _again: set[Post] = field(default_factory=set)
     _names: OrderedDict[tuple[int, int], str] = field(default_factory=OrderedDict)
     # Sessions whose Discord event Discord refused to create (missing permissions), so the
     # person who booked it can be told what to grant.
@@ -122,31 +124,45 @@ class ConsultContext:
 
     def redraw_poll(self, poll_id: int) -> None:
         """Redraw the poll post soon, without waiting for it."""
+        self._redraw_soon(("poll", poll_id))
+
+    def redraw_announcement(self, session_id: int) -> None:
+        """Redraw the session's announcement soon, without waiting for it."""
+        self._redraw_soon(("session", session_id))
+
+    def _redraw_soon(self, post: Post) -> None:
         if self.drawer is None:
             return
-        if poll_id in self._redraws:
-            self._again.add(poll_id)
+        if post in self._redraws:
+            self._again.add(post)
             return
-        self._redraws[poll_id] = asyncio.create_task(
-            self._redraw(poll_id), name=f"consult-poll-{poll_id}"
+        self._redraws[post] = asyncio.create_task(
+            self._redraw(post), name=f"consult-{post[0]}-{post[1]}"
         )
 
-    async def _redraw(self, poll_id: int) -> None:
+    async def _redraw(self, post: Post) -> None:
         try:
             while True:
-                self._again.discard(poll_id)
+                self._again.discard(post)
                 if self.drawer is not None:
                     try:
-                        await self.drawer(poll_id)
+                        await self.drawer(post)
+                    except discord.HTTPException as error:
+                        log.warning(
+                            "could not redraw consultation %s %s (HTTP %s/%s)",
+                            *post,
+                            error.status,
+                            error.code,
+                        )
                     except Exception:
-                        log.exception("could not redraw consultation poll %s", poll_id)
-                if poll_id not in self._again:
+                        log.exception("could not redraw consultation %s %s", *post)
+                if post not in self._again:
                     return
         finally:
-            self._redraws.pop(poll_id, None)
+            self._redraws.pop(post, None)
 
     async def redraws_done(self) -> None:
-        """Wait for the poll redraws under way (the due step does, so a tick ends drawn)."""
+        """Wait for the redraws under way (the due step does, so a tick ends drawn)."""
         while self._redraws:
             await asyncio.gather(*self._redraws.values(), return_exceptions=True)
 

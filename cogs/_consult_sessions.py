@@ -294,16 +294,12 @@ class RsvpButton(
         """Save the answer, redraw the counts, confirm."""
         async with reporting(interaction):
             context = context_of(interaction)
-            session, group = await _session_here(context, interaction, self.session_id)
+            session, _ = await _session_here(context, interaction, self.session_id)
             if interaction.guild_id is None:
                 raise UserError("Answer under the announcement in the group's channel.")
             await store.set_rsvp(
                 context.bot.db, session.id, interaction.user.id, self.answer, context.now()
             )
-            try:
-                await draw_announcement(context, session, group)
-            except discord.HTTPException as error:
-                log.warning("could not redraw announcement of session %s (%s)", session.id, error)
             reminders = (
                 " You'll get reminders before it starts (switch them in /me)."
                 if self.answer != "cant"
@@ -314,6 +310,7 @@ class RsvpButton(
                 f"Saved: {RSVP_LABELS[self.answer].lower()}.{reminders} "
                 "You can change it with the buttons until it starts.",
             )
+            context.redraw_announcement(session.id)  # soon: edits are rate-limited
 
 
 class CalendarButton(

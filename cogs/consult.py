@@ -33,7 +33,7 @@ from bot.text import plain
 from bot.wording import echo, plural
 from cogs._checkin_context import reporting
 from cogs._common import EMBED_COLOUR
-from cogs._consult_context import COG_NAME, ConsultContext
+from cogs._consult_context import COG_NAME, ConsultContext, Post
 from cogs._consult_dms import RENDERERS, PresenterButton
 from cogs._consult_from_checkin import (
     FromSummaryButton,
@@ -50,7 +50,7 @@ from cogs._consult_poll import (
 )
 from cogs._consult_propose import ProposalButton, propose, read_location
 from cogs._consult_sessions import DYNAMIC_ITEMS as SESSION_ITEMS
-from cogs._consult_sessions import run_events, sync_discord
+from cogs._consult_sessions import draw_announcement, run_events, sync_discord
 
 log = logging.getLogger(__name__)
 
@@ -128,8 +128,15 @@ class ConsultCog(commands.Cog, name=COG_NAME):
         self.context.drawer = self._draw
         self._events_checked: datetime | None = None
 
-    async def _draw(self, poll_id: int) -> None:
-        await draw_poll(self.context, poll_id)
+    async def _draw(self, post: Post) -> None:
+        kind, key = post
+        if kind == "poll":
+            await draw_poll(self.context, key)
+            return
+        session = await store.get_session(self.bot.db, key)
+        if session is not None and session.announcement_message_id is not None:
+            group = await self.context.group_by_id(session.group_id)
+            await draw_announcement(self.context, session, group)
 
     async def _sync(self) -> int:
         return await sync_discord(self.context)
