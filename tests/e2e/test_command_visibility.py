@@ -32,7 +32,7 @@ async def test_members_do_not_see_moderator_commands(
     channel = group.home_channel_id
     for member in group.member_ids:
         shown = set(server.actor(member).command_names(channel))
-        assert shown == {"me", "privacy"}
+        assert shown == {"consult", "me", "privacy"}
     assert set(server.actor(group.moderator_id).command_names(channel)) >= MODERATOR_GROUPS
     assert set(server.actor(group.owner_id).command_names(channel)) >= MODERATOR_GROUPS
     with pytest.raises(CommandNotPermitted):
@@ -74,6 +74,6 @@ async def test_an_admin_can_also_hide_a_command_from_a_role(
     server.set_command_access(group.guild_id, None, role_id=group.guild_id)  # whole app: everyone
     server.set_command_access(group.guild_id, "privacy", role_id=group.guild_id, allow=False)
     ana = server.actor(group.member_ids[0])
-    assert set(ana.command_names(channel)) == {"me", "peerpulse", "checkin"}
+    assert set(ana.command_names(channel)) == {"consult", "me", "peerpulse", "checkin"}
     # The owner is an administrator: overrides never hide commands from them.
     assert "privacy" in server.actor(group.owner_id).command_names(channel)
