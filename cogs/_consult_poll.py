@@ -460,7 +460,8 @@ async def finalize_poll(
     result = await store.finalize(
         context.bot.db, poll.id, now=context.now(), actor=actor, slot_id=slot_id or None
     )
-    context.redraw_poll(poll.id)
+    # The post (its version went up), then the event and the announcement, in this order.
+    await context.sync()
     if result.choice.outcome == "tie":
         view = discord.ui.View(timeout=None)
         zone, _ = await context.zone_and_hours(group, interaction.user.id)
@@ -478,7 +479,6 @@ async def finalize_poll(
             interaction, "Nobody marked any of these times, so the poll is closed without a time."
         )
         return
-    await context.sync()
     booked = f"Booked for {discord_time(result.session.start)}."
     if result.session.id in context.event_refused:
         context.event_refused.discard(result.session.id)

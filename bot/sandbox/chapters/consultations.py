@@ -189,8 +189,13 @@ async def consultations(story: Story) -> None:
         return
     announcement, start = session
     story.progress("Ana and Chen are going, Dev maybe, Eve can't; Ana adds it to her calendar")
-    for member, label in ((ana, GOING), (chen, GOING), (dev, MAYBE), (eve, CANT)):
+    answers = ((ana, GOING), (chen, GOING), (dev, MAYBE), (eve, CANT))
+    for count, (member, label) in enumerate(answers, start=1):
         await server.actor(member).click(announcement.id, label=label)
+        going, maybe = min(count, 2), int(count >= 3)
+        await shows(
+            server, channel, announcement.id, f"Going {going} · Maybe {maybe} · Can't {count // 4}"
+        )
     await server.actor(ana).click(announcement.id, label=CALENDAR)
 
     story.progress("The presenter request reaches the queue's first member in their hours")
@@ -258,11 +263,16 @@ async def _propose_vote_book(story: Story) -> tuple[MessageView, datetime] | Non
     poll = poll_posts(server, channel)[-1]
     story.clock.advance(timedelta(minutes=30))
     story.progress("Ana, Chen and Dev mark the times that work; Dev changes her mind")
+    # Each waits for the post to show the mark, so the story's requests keep their order.
     await mark(server, ana, poll.id, works=[0, 1])
+    await shows(server, channel, poll.id, "1 member answered")
     await mark(server, chen, poll.id, works=[0], if_need_be=[1])
+    await shows(server, channel, poll.id, "2 members answered")
     await mark(server, dev, poll.id, works=[0, 2])
+    await shows(server, channel, poll.id, "3 members answered")
     story.clock.advance(timedelta(minutes=10))
     await mark(server, dev, poll.id, works=[0], if_need_be=[2])
+    await shows(server, channel, poll.id, "if need be: Dev")
     story.clock.advance(timedelta(hours=1))
     story.progress("Ben finalizes: a Discord event and an announcement with RSVP buttons")
     booked = await server.actor(ben).click(poll.id, label=FINALIZE)
