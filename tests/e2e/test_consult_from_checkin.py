@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -14,6 +15,14 @@ from bot.sandbox.demo import DemoGroup
 from bot.sandbox.running_bot import RunningBot
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(autouse=True)
+def no_request_rejected(server: SandboxServer) -> Iterator[None]:
+    """Every request of the test passed the sandbox's validation (events included)."""
+    yield
+    rejected = [f"{r.method} {r.route} -> {r.status}" for r in server.requests if r.status >= 400]
+    assert rejected == []
 
 
 async def close_a_week_with_consultation_wishes(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,15 @@ from bot.sandbox.demo import DemoGroup
 from bot.sandbox.running_bot import RunningBot, sandbox_settings, start_bot
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(autouse=True)
+def no_request_rejected(server: SandboxServer) -> Iterator[None]:
+    """Every request of the test passed the sandbox's validation (events included)."""
+    yield
+    rejected = [f"{r.method} {r.route} -> {r.status}" for r in server.requests if r.status >= 400]
+    assert rejected == []
+
 
 TIMES = "wed 12:00, thu 12:00"
 PLACE = "Room 3"

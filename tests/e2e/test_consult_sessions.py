@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import icalendar
@@ -27,6 +28,15 @@ from bot.sandbox.demo import DemoGroup
 from bot.sandbox.running_bot import RunningBot
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(autouse=True)
+def no_request_rejected(server: SandboxServer) -> Iterator[None]:
+    """Every request of the test passed the sandbox's validation (events included)."""
+    yield
+    rejected = [f"{r.method} {r.route} -> {r.status}" for r in server.requests if r.status >= 400]
+    assert rejected == []
+
 
 PLACE = "Room 3, Riverside clinic"
 TUE = datetime(2026, 3, 3, tzinfo=UTC)  # the fixture clock starts Monday 09:00 UTC
