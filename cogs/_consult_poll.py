@@ -292,7 +292,7 @@ def _slot_ids(values: Sequence[str]) -> list[int]:
     ids = [parse_id(value) for value in values]
     if any(found is None for found in ids):
         raise UserError("That time is not in this poll. Open the poll again and retry.")
-    return [found for found in ids if found is not None]
+    return list(dict.fromkeys(found for found in ids if found is not None))  # once each
 
 
 async def save_marks(
@@ -304,18 +304,19 @@ async def save_marks(
 ) -> None:
     """Save a member's marks from the form's values, redraw the post, confirm ephemerally."""
     poll = await _open_poll(context, interaction, poll_id)
+    works_ids, maybe_ids = _slot_ids(works), _slot_ids(if_need_be)
     await store.save_availability(
         context.bot.db,
         poll.id,
         interaction.user.id,
-        works=_slot_ids(works),
-        if_need_be=_slot_ids(if_need_be),
+        works=works_ids,
+        if_need_be=maybe_ids,
         now=context.now(),
     )
     context.redraw_poll(poll.id)
-    ticked = len(works) + len(if_need_be)
+    ticked = len(works_ids) + len(maybe_ids)
     text = (
-        f"Saved: {plural(len(works), 'time')} works for you, {len(if_need_be)} if need be. "
+        f"Saved: {plural(len(works_ids), 'time')} works for you, {len(maybe_ids)} if need be. "
         "You can change it with the same button until the poll closes."
         if ticked
         else "Saved: none of these times works for you. You can change it until the poll closes."

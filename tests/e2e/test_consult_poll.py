@@ -179,3 +179,35 @@ async def test_ticking_a_time_in_both_groups_is_refused(
     refused = await mark(server, ben, poll.id, works=[0], if_need_be=[0])
     assert refused.message is not None
     assert "not both" in refused.message.content
+
+
+async def test_forged_availability_forms_are_refused_or_counted_once(
+    server: SandboxServer, group: DemoGroup, peerpulse: RunningBot
+) -> None:
+    ana, ben = group.member_ids[:2]
+    poll = await propose_and_post(server, ana, group.home_channel_id, TIMES, place=PLACE)
+    actor = server.actor(ben)
+    for works, sentence in (
+        (["999999"], "That time is not in this poll"),
+        (["9" * 30], "That time is not in this poll"),
+    ):
+        opened = await actor.click(poll.id, label=MARK)
+        assert opened.modal is not None
+        forged = await actor.submit_modal_unchecked(
+            opened.modal, {"works": works, "if_need_be": []}
+        )
+        assert forged.message is not None
+        assert sentence in forged.message.content
+    opened = await actor.click(poll.id, label=MARK)
+    assert opened.modal is not None
+    first = slot_values(opened)[0]["value"]
+    twice = await actor.submit_modal_unchecked(
+        opened.modal, {"works": [first, first], "if_need_be": []}
+    )
+    assert twice.message is not None
+    assert "Saved: 1 time works for you" in twice.message.content
+    gone = await actor.submit_modal_unchecked(
+        opened.modal, {"works": [first]}, custom_id="consult:avail:99999:abcdef"
+    )
+    assert gone.message is not None
+    assert "That poll no longer exists" in gone.message.content
