@@ -461,7 +461,7 @@ async def finalize_poll(
     result = await store.finalize(
         context.bot.db, poll.id, now=context.now(), actor=actor, slot_id=slot_id or None
     )
-    # The post (its version went up), then the event and the announcement, in this order.
+    # The event and the announcement, then the post (its version went up), in this order.
     await context.sync()
     if result.choice.outcome == "tie":
         view = discord.ui.View(timeout=None)

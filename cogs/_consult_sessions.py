@@ -217,9 +217,22 @@ async def run_events(context: ConsultContext, since: datetime, now: datetime) ->
 
 
 async def sync_discord(context: ConsultContext) -> int:
-    """Redraw changed poll posts and sync changed sessions; how many were brought up to date."""
+    """Sync changed sessions, then redraw changed poll posts; how many were brought up to date.
+
+    Sessions first: a new event and its announcement need not wait behind poll edits,
+    which Discord rate-limits per channel.
+    """
     db = context.bot.db
     done = 0
+    for session in await store.sessions_to_sync(db):
+        try:
+            await sync_session(context, session)
+        except discord.HTTPException as error:  # tried again on the next tick
+            log.warning(
+                "could not sync session %s (HTTP %s/%s)", session.id, error.status, error.code
+            )
+            continue
+        done += 1
     for poll in await store.polls_to_refresh(db):
         try:
             await draw_poll(context, poll.id)
@@ -229,15 +242,6 @@ async def sync_discord(context: ConsultContext) -> int:
             log.warning("could not redraw poll %s (HTTP %s/%s)", poll.id, error.status, error.code)
             continue
         await store.mark_post_refreshed(db, poll.id, poll.post_version)
-        done += 1
-    for session in await store.sessions_to_sync(db):
-        try:
-            await sync_session(context, session)
-        except discord.HTTPException as error:  # tried again on the next tick
-            log.warning(
-                "could not sync session %s (HTTP %s/%s)", session.id, error.status, error.code
-            )
-            continue
         done += 1
     await context.redraws_done()
     return done
