@@ -25,7 +25,7 @@ from bot.checkins.schedule import WEEKDAYS
 from bot.consult import presenters, rules, steps, store, times
 from bot.consult.store import Session
 from bot.errors import UserError
-from bot.groups import Group
+from bot.groups import Group, group_for_channel
 from bot.members.away import parse_date
 from bot.members.hours import parse_time
 from bot.moderation import refusal
@@ -208,7 +208,11 @@ class ConsultCog(commands.Cog, name=COG_NAME):
     async def _session_choices(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[int]]:
-        group = await self.context.group(interaction)
+        if interaction.guild_id is None or interaction.channel_id is None:
+            return []  # a modified client: the command is offered in servers only
+        group = await group_for_channel(self.bot.db, interaction.guild_id, interaction.channel_id)
+        if group is None:
+            return []
         zone, _ = await self.context.zone_and_hours(group, interaction.user.id)
         typed = current.strip().lower()
         choices = []

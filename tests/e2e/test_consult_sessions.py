@@ -125,6 +125,10 @@ async def test_reschedule_then_cancel_tell_those_going_once_each(
     await server.actor(chen).click(announcement.id, label=MAYBE)
     await server.actor(dev).click(announcement.id, label=CANT)
 
+    listed = await server.actor(ana).autocomplete(
+        "consult cancel", "session", "peer", channel_id=group.home_channel_id
+    )
+    assert [c["name"] for c in listed] == ["Peer consultation · Wed 04 Mar 12:00"]
     refused = await server.actor(ben).slash(
         "consult reschedule", channel_id=group.home_channel_id, options={"time": "thu 15:00"}
     )
