@@ -21,6 +21,7 @@ EMBED_COLOUR = discord.Colour(0x5B8DEF)
 NO_PINGS = discord.AllowedMentions.none()
 
 RoundView = Callable[[Round], discord.ui.View]
+SummaryView = Callable[[Round, CheckinSummary], discord.ui.View | None]
 
 
 def page_embed(page: Page) -> discord.Embed:
@@ -42,12 +43,18 @@ class DiscordCheckinPublisher:
     """`bot.checkins.rounds.Publisher` for a discord.py client.
 
     `round_view` builds the opening post's buttons (the cog owns them, so that the same
-    persistent items answer after a restart).
+    persistent items answer after a restart); `summary_view` the summary's, if any.
     """
 
-    def __init__(self, client: discord.Client, round_view: RoundView) -> None:
+    def __init__(
+        self,
+        client: discord.Client,
+        round_view: RoundView,
+        summary_view: SummaryView | None = None,
+    ) -> None:
         self._client = client
         self._round_view = round_view
+        self._summary_view = summary_view
 
     async def _channel(self, channel_id: int) -> discord.abc.Messageable:
         # No check against the cached permissions: Discord's answer is the truth, and a
@@ -92,12 +99,15 @@ class DiscordCheckinPublisher:
             files: list[discord.File] = []
             if index == 0 and rendered.attachment_name and rendered.attachment_text is not None:
                 files.append(text_file(rendered.attachment_name, rendered.attachment_text))
+            view = self._summary_view(checkin, summary) if self._summary_view else None
+            extra: dict[str, object] = {"view": view} if index == 0 and view else {}
             message_id = await self._send(
                 channel,
                 checkin.channel_id,
                 embed=page_embed(page),
                 files=files,
                 allowed_mentions=NO_PINGS,
+                **extra,
             )
             if first_id is None:
                 first_id = message_id

@@ -60,6 +60,7 @@ from cogs._common import (
     require_can_post,
     role_ids,
 )
+from cogs._consult_from_checkin import summary_view
 
 HISTORY_FILE = "checkin-history.png"
 
@@ -77,7 +78,9 @@ class CheckinCog(commands.Cog, name=COG_NAME):
 
     def __init__(self, bot: PeerPulseBot) -> None:
         self.bot = bot
-        self.service = CheckinService(bot.db, DiscordCheckinPublisher(bot, round_view))
+        self.service = CheckinService(
+            bot.db, DiscordCheckinPublisher(bot, round_view, summary_view)
+        )
         self.context = CheckinContext(bot, self.service)
 
     async def _moderator_group(self, interaction: discord.Interaction[Any]) -> Group:

@@ -41,6 +41,7 @@ from bot.members.preferences import (
     member_group_ids,
     set_away,
     set_back,
+    set_consult_reminders,
     set_hours,
     set_reminders,
     set_timezone,
@@ -201,6 +202,30 @@ class MeCog(commands.Cog):
             self.bot.db, group.id, interaction.user.id, _on(setting), now=self.bot.clock.now()
         )
         await self._answer(interaction, "Reminders saved", group, prefs)
+
+    @me.command(
+        name="consult-reminders",
+        description="Reminders before consultations you're going to (24 h and 1 h before)",
+    )
+    @app_commands.describe(
+        setting="on or off",
+        outside_hours="Also outside your working hours (on), or only inside them (off)",
+    )
+    @app_commands.choices(setting=ON_OFF, outside_hours=ON_OFF)
+    async def consult_reminders(
+        self, interaction: discord.Interaction, setting: str, outside_hours: str | None = None
+    ) -> None:
+        """Turn consultation reminders on or off, and allow them outside working hours."""
+        group = await self._group(interaction)
+        prefs = await set_consult_reminders(
+            self.bot.db,
+            group.id,
+            interaction.user.id,
+            on=_on(setting),
+            outside_hours=None if outside_hours is None else _on(outside_hours),
+            now=self.bot.clock.now(),
+        )
+        await self._answer(interaction, "Consultation reminders saved", group, prefs)
 
     # --- your data ---------------------------------------------------------------------
 

@@ -120,9 +120,7 @@ class PeerPulseBot(commands.Bot):
         # on real time it runs in its own worker so no other step waits behind a fan-out; on a
         # virtual clock it runs after the others, so DMs queued in a tick go out in that tick.
         self.steps.register("retention", self._retention)
-        self.steps.register(
-            "delivery", self.dispatcher.run_due, background=True, counted=False
-        )
+        self.steps.register("delivery", self.dispatcher.run_due, background=True, counted=False)
         recovered = await self.dispatcher.recover(self.clock.now())
         if recovered:
             log.info("returned %d interrupted deliveries to the outbox", recovered)

@@ -145,6 +145,21 @@ async def mark_synced(
     )
 
 
+async def sessions_starting_or_ending(sql: Sql, since: datetime, until: datetime) -> list[Session]:
+    """Scheduled sessions with a Discord event that start or end in (since, until].
+
+    The glue starts each event when its session starts and ends it when it ends.
+    """
+    rows = await sql.fetchall(
+        f"SELECT {_SESSION_COLUMNS} FROM consult_sessions "  # noqa: S608 - constant columns
+        "WHERE status = 'scheduled' AND discord_event_id IS NOT NULL "
+        "AND ((starts_at > :since AND starts_at <= :until) "
+        "OR (ends_at > :since AND ends_at <= :until)) ORDER BY starts_at, id",
+        {"since": to_db(since), "until": to_db(until)},
+    )
+    return [_session(row) for row in rows]
+
+
 async def session_by_event(sql: Sql, discord_event_id: int) -> Session | None:
     """The session behind a Discord scheduled event, or None."""
     row = await sql.fetchone(

@@ -96,7 +96,8 @@ async def test_a_full_week(server: SandboxServer, group: DemoGroup, peerpulse: R
     assert f"<@{eve}>" not in text
     posted = [r.body for r in server.requests_to("POST", "/channels/{channel_id}/messages")]
     assert all(body["allowed_mentions"]["parse"] == [] for body in posted)
-    assert not summary.buttons()  # no consultation button before scheduling exists
+    # Someone asked for a consultation: the summary offers to propose one.
+    assert [b["label"] for b in summary.buttons()] == ["Propose a consultation"]
 
     late = await server.actor(eve).click(post.id, label=ANSWER)
     assert late.message is not None

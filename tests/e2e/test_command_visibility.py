@@ -32,8 +32,9 @@ async def test_members_do_not_see_moderator_commands(
     channel = group.home_channel_id
     for member in group.member_ids:
         shown = set(server.actor(member).command_names(channel))
-        # /pulse is shown to members for /pulse group; its other subcommands refuse them.
-        assert shown == {"me", "privacy", "pulse"}
+        # /pulse and /consult are shown to members (/pulse group, proposing, the queue);
+        # their moderators' subcommands refuse them.
+        assert shown == {"consult", "me", "privacy", "pulse"}
     assert set(server.actor(group.moderator_id).command_names(channel)) >= MODERATOR_GROUPS
     assert set(server.actor(group.owner_id).command_names(channel)) >= MODERATOR_GROUPS
     with pytest.raises(CommandNotPermitted):
@@ -75,6 +76,6 @@ async def test_an_admin_can_also_hide_a_command_from_a_role(
     server.set_command_access(group.guild_id, None, role_id=group.guild_id)  # whole app: everyone
     server.set_command_access(group.guild_id, "privacy", role_id=group.guild_id, allow=False)
     ana = server.actor(group.member_ids[0])
-    assert set(ana.command_names(channel)) == {"me", "peerpulse", "checkin", "pulse"}
+    assert set(ana.command_names(channel)) == {"consult", "me", "peerpulse", "checkin", "pulse"}
     # The owner is an administrator: overrides never hide commands from them.
     assert "privacy" in server.actor(group.owner_id).command_names(channel)

@@ -2,8 +2,9 @@
 
 from bot.sandbox.chapters.boundaries import boundaries
 from bot.sandbox.chapters.checkins import checkins
+from bot.sandbox.chapters.consultations import consultations
 from bot.sandbox.chapters.pulse import pulse
 from bot.sandbox.chapters.setting_up import setting_up
 from bot.sandbox.story import Chapter
 
-CHAPTERS: tuple[Chapter, ...] = (setting_up, boundaries, checkins, pulse)
+CHAPTERS: tuple[Chapter, ...] = (setting_up, boundaries, checkins, consultations, pulse)
