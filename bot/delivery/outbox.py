@@ -235,11 +235,18 @@ def _due_row(row: aiosqlite.Row) -> DueRow:
     )
 
 
+# Kinds that are worthless late: they go before anything else due, so a reminder before a
+# consultation does not wait behind another group's check-in fan-out of a thousand DMs.
+URGENT_KINDS: Final = ("consult_reminder",)
+_URGENT_FIRST = f"(o.kind IN ({', '.join(repr(k) for k in URGENT_KINDS)})) DESC"
+
+
 async def due_rows(sql: Sql, now: datetime, limit: int) -> list[DueRow]:
-    """Pending rows whose next attempt is due, oldest first, with preferences and DM state."""
+    """Pending rows whose next attempt is due, urgent kinds first, then oldest first, with
+    preferences and DM state."""
     rows = await sql.fetchall(
         _DUE_ROW_SELECT + "WHERE o.status = 'pending' AND o.next_attempt_at <= ? "
-        "ORDER BY o.next_attempt_at, o.id LIMIT ?",
+        f"ORDER BY {_URGENT_FIRST}, o.next_attempt_at, o.id LIMIT ?",
         (to_db(now), limit),
     )
     return [_due_row(row) for row in rows]

@@ -156,3 +156,20 @@ async def test_status_counts_backlog_and_outcomes_without_names(
         ("dropped", "checkin_prompt"): 1,
         ("pending", "checkin_prompt"): 3,
     }
+
+
+async def test_a_consultation_reminder_goes_before_an_older_fan_out(
+    db: Database, clock: VirtualClock
+) -> None:
+    # A reminder is worthless after its session starts: it must not wait behind another
+    # group's thousand check-in DMs that became due a minute earlier.
+    group = await new_group(db, clock)
+    for user in range(1, 6):
+        await queue(db, clock, group, user_id=user)
+    clock.advance(timedelta(minutes=1))
+    await queue(db, clock, group, user_id=9, kind="consult_reminder", ref="session-1:60")
+    due = await outbox.due_rows(db, clock.now(), 2)
+    assert [(r.item.kind, r.item.user_id) for r in due] == [
+        ("consult_reminder", 9),
+        ("checkin_prompt", 1),
+    ]
