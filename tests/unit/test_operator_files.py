@@ -3,8 +3,11 @@ verify`, and every command and configuration key the guide shows exists."""
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tomllib
@@ -95,22 +98,25 @@ def unknown_env_names(names: set[str]) -> set[str]:
 # --- the unit file ---------------------------------------------------------------------
 
 
-def verify_unit(text: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    """`systemd-analyze verify` on `text`, its ExecStart run by this interpreter (the
-    installed path, /opt/peerpulse/venv, does not exist here and verify checks it)."""
+INSTALLED = "/opt/peerpulse/venv/bin/peerpulse"  # where the guide installs peerpulse
+UNIT_FILES = ("peerpulse.service", "peerpulse-backup.service", "peerpulse-backup.timer")
+
+
+def verify_units(
+    tmp_path: Path, edit: tuple[str, str] = ("", "")
+) -> subprocess.CompletedProcess[str]:
+    """`systemd-analyze verify` on every unit file in docs/, with `peerpulse run` started by
+    this interpreter (verify checks that ExecStart's program exists, and the installed path
+    does not exist here). `edit` replaces one string in every file first."""
     assert SYSTEMD_ANALYZE is not None
-    runnable = re.sub(
-        r"^ExecStart=\S+ run$",
-        f"ExecStart={sys.executable} -m bot run",
-        text,
-        count=1,
-        flags=re.MULTILINE,
-    )
-    assert runnable != text, "the unit's ExecStart is not `<path>/peerpulse run`"
-    unit = tmp_path / "peerpulse.service"
-    unit.write_text(runnable, encoding="utf-8")
-    return subprocess.run(  # noqa: S603 - a fixed tool on a file we wrote
-        [SYSTEMD_ANALYZE, "verify", "--man=no", str(unit)],
+    paths = []
+    for name in UNIT_FILES:
+        text = (ROOT / "docs" / name).read_text(encoding="utf-8").replace(*edit)
+        text = text.replace(f"ExecStart={INSTALLED} run", f"ExecStart={sys.executable} -m bot run")
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        paths.append(str(tmp_path / name))
+    return subprocess.run(  # noqa: S603 - a fixed tool on files we wrote
+        [SYSTEMD_ANALYZE, "verify", "--man=no", *paths],
         capture_output=True,
         text=True,
         check=False,
@@ -122,8 +128,8 @@ needs_systemd = pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="systemd-anal
 
 
 @needs_systemd
-def test_unit_file_passes_systemd_analyze_verify(tmp_path: Path) -> None:
-    result = verify_unit(UNIT.read_text(encoding="utf-8"), tmp_path)
+def test_unit_files_pass_systemd_analyze_verify(tmp_path: Path) -> None:
+    result = verify_units(tmp_path)
     ours = [line for line in result.stderr.splitlines() if "peerpulse" in line]
     assert result.returncode == 0, result.stderr
     assert not ours, "\n".join(ours)
@@ -131,11 +137,41 @@ def test_unit_file_passes_systemd_analyze_verify(tmp_path: Path) -> None:
 
 @needs_systemd
 def test_verify_catches_a_broken_unit(tmp_path: Path) -> None:
-    # The check above is meaningful: the same verify reports a bad value in the unit.
-    broken = UNIT.read_text(encoding="utf-8").replace("Restart=on-failure", "Restart=sometimes")
-    result = verify_unit(broken, tmp_path)
+    # The check above is meaningful: the same verify reports a bad value in a unit...
+    result = verify_units(tmp_path, ("Restart=on-failure", "Restart=sometimes"))
     reported = [line for line in result.stderr.splitlines() if "peerpulse.service:" in line]
     assert any("sometimes" in line for line in reported), result.stderr
+    # ...and a program that does not exist (why the copy runs this interpreter).
+    result = verify_units(tmp_path, (f"{INSTALLED} run", "/nonexistent/peerpulse run"))
+    assert result.returncode != 0 or "nonexistent" in result.stderr, result.stderr
+
+
+def test_backup_unit_command_makes_a_checked_backup(tmp_path: Path) -> None:
+    """The backup unit's ExecStart, as systemd would run it (%% and $$ unescaped), with
+    the installed program and the state directory replaced: a new backup file appears."""
+    unit = (ROOT / "docs" / "peerpulse-backup.service").read_text(encoding="utf-8")
+    exec_start = re.search(r"^ExecStart=(.*)$", unit, flags=re.MULTILINE)
+    assert exec_start is not None
+    state = tmp_path / "state"
+    (state / "backups").mkdir(parents=True)
+    database = state / "peerpulse.db"
+    conn = sqlite3.connect(database)
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    conn.close()
+    args = shlex.split(exec_start[1].replace("%%", "%").replace("$$", "$"))
+    assert args[:2] == ["/bin/sh", "-c"]
+    script = args[2].replace(INSTALLED, f"{sys.executable} -m bot")
+    script = script.replace("/var/lib/peerpulse", str(state))
+    env = {**os.environ, "PEERPULSE_DATABASE__PATH": str(database)}
+    env.pop("PEERPULSE_CONFIG", None)
+    result = subprocess.run(  # noqa: S603 - the unit's own command line
+        ["/bin/sh", "-c", script], capture_output=True, text=True, env=env, check=False, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    made = sorted((state / "backups").glob("peerpulse-*.db"))
+    assert len(made) == 1, result.stdout
+    assert re.fullmatch(r"peerpulse-\d{8}T\d{6}Z\.db", made[0].name)
 
 
 def test_unit_file_runs_peerpulse_with_a_state_directory_and_hardening() -> None:
