@@ -31,7 +31,8 @@ _CLI_COMMAND = re.compile(
 _ENV_NAME = re.compile(r"\bPEERPULSE_[A-Z0-9_]+")
 _DOTTED = re.compile(r"^([a-z_]+)\.([a-z_]+)$")
 _UNDER_SECTION = re.compile(r"`([a-z_]+)` under `\[([a-z_]+)\]`")
-_FILE_SUFFIXES = {"toml", "db", "md", "py", "service", "timer", "env", "log", "png", "html"}
+_FILE_SUFFIXES = {"toml", "conf", "db", "md", "py", "service", "timer", "env", "log", "png", "html"}
+_NOT_KEYS = {"applications.commands"}  # an OAuth2 scope
 
 
 def settings_keys() -> set[tuple[str, str]]:
@@ -75,7 +76,7 @@ def config_keys_in(text: str) -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for chunk in code_of(text):
         dotted = _DOTTED.match(chunk)
-        if dotted and dotted[2] not in _FILE_SUFFIXES:
+        if dotted and dotted[2] not in _FILE_SUFFIXES and chunk not in _NOT_KEYS:
             found.add((dotted[1], dotted[2]))
     found |= {(section, key) for key, section in _UNDER_SECTION.findall(text)}
     for block in toml_blocks(text):
