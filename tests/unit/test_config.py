@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
 from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, choose_config_file, describe, key_sources, load_settings
+from bot.config import (
+    ConfigError,
+    Settings,
+    choose_config_file,
+    describe,
+    key_sources,
+    load_settings,
+)
 from bot.logs import RedactSecrets
 
 TOKEN = "MTIz.secret-token-value.xyz"
@@ -218,6 +227,71 @@ def test_example_config_is_valid_and_documents_every_key() -> None:
         assert f"[{section_name}]" in text
         for key in type(section).model_fields:
             assert f"\n{key} = " in text, f"{section_name}.{key} is not documented"
+
+
+def shown_default(value: object) -> str:
+    """A default as the README's reference shows it: TOML, long text cut after 32 characters."""
+    if value is None:
+        return '""'
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return repr(value)
+    text = str(value)
+    return json.dumps(text if len(text) <= 40 else text[:32] + "…", ensure_ascii=False)
+
+
+def settings_defaults() -> dict[str, str]:
+    """`section.key` -> its default as shown, for every key of the Settings model."""
+    defaults = {}
+    for section_name, field in Settings.model_fields.items():
+        section = field.get_default(call_default_factory=True)  # the model's, not the environment's
+        for key, value in section:
+            defaults[f"{section_name}.{key}"] = shown_default(value)
+    return defaults
+
+
+def readme_reference(readme: str) -> dict[str, tuple[str, str]]:
+    """The README's configuration reference: `section.key` -> (default, meaning)."""
+    section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([a-z_]+\.[a-z_]+)` \| `(.*?)` \| (.+?) \|$", section, re.MULTILINE)
+    assert len(rows) == len({key for key, _, _ in rows}), "a key is listed twice"
+    return {key: (default, meaning) for key, default, meaning in rows}
+
+
+def reference_problems(readme: str) -> list[str]:
+    """What is wrong with the README's reference against the Settings model."""
+    listed = readme_reference(readme)
+    expected = settings_defaults()
+    problems = [f"{key}: missing" for key in sorted(set(expected) - set(listed))]
+    problems += [f"{key}: not a setting" for key in sorted(set(listed) - set(expected))]
+    problems += [
+        f"{key}: default {listed[key][0]}, the model's is {shown}"
+        for key, shown in expected.items()
+        if key in listed and listed[key][0] != shown
+    ]
+    problems += [
+        f"{key}: no meaning" for key, (_, meaning) in listed.items() if not meaning.strip()
+    ]
+    return problems
+
+
+def test_readme_configuration_reference_matches_the_settings_model() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert reference_problems(readme) == []
+
+
+def test_readme_reference_check_sees_a_wrong_default_and_an_unknown_key() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    tampered = readme.replace(
+        "| `delivery.concurrency` | `16` |", "| `delivery.concurrency` | `8` |"
+    )
+    tampered = tampered.replace("| `charts.workers` |", "| `charts.threads` |")
+    assert reference_problems(tampered) == [
+        "charts.workers: missing",
+        "charts.threads: not a setting",
+        "delivery.concurrency: default 8, the model's is 16",
+    ]
 
 
 # A token shaped like Discord's (three base64url parts); none of it may be echoed.
