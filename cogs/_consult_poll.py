@@ -39,6 +39,8 @@ NO_PINGS = discord.AllowedMentions.none()
 EVENT_PERMISSIONS = "Create Events (and Connect in a voice channel)"
 MARK_LABEL = "Mark my availability"
 FINALIZE_LABEL = "Finalize"
+CANCEL_POLL_LABEL = "Cancel poll"
+CONFIRM_CANCEL_LABEL = "Yes, cancel the poll"
 MARK_PREFIX = "consult:mark:"
 replies.opens_modal(MARK_PREFIX)  # a modal must be the first answer: never deferred
 FORM_TIMEOUT = 30 * 60.0
@@ -51,7 +53,7 @@ NAMES_HIDDEN = (
 STATUS_LINES = {
     "tie": "Tied: the organiser is picking one of the best times.",
     "closed": "Closed: nobody could make any of these times.",
-    "cancelled": "Cancelled by the organiser.",
+    "cancelled": "Cancelled: no consultation is booked from this poll.",
 }
 
 
@@ -128,6 +130,7 @@ def poll_buttons(poll: Poll) -> discord.ui.View | None:
     if poll.status == "open":
         view.add_item(MarkButton(poll.id))
     view.add_item(FinalizeButton(poll.id))
+    view.add_item(CancelPollButton(poll.id))
     return view
 
 
@@ -491,3 +494,108 @@ async def finalize_poll(
     else:
         text = f"{booked} The event and its announcement are in <#{result.session.channel_id}>."
     await replies.respond(interaction, text)
+
+
+# --- cancelling -------------------------------------------------------------------
+
+
+class CancelPollButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=rf"consult:cancel:(?P<poll>{ID_DIGITS})",
+):
+    """Asks the organiser (or a moderator) to confirm withdrawing the poll."""
+
+    def __init__(self, poll_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=CANCEL_POLL_LABEL,
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"consult:cancel:{poll_id}",
+            )
+        )
+        self.poll_id = poll_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> CancelPollButton:
+        """Rebuild the button from its custom_id (0 names no poll)."""
+        return cls(parse_id(match["poll"]) or 0)
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Check who is asking, then ask them to confirm (nothing changes yet)."""
+        async with reporting(interaction):
+            context = context_of(interaction)
+            poll = await _poll_they_may_close(context, interaction, self.poll_id, "cancel")
+            view = discord.ui.View(timeout=None)
+            view.add_item(ConfirmCancelPollButton(poll.id))
+            await replies.respond(
+                interaction,
+                f"Cancel the poll **{plain(poll.title)}**? No consultation is booked from it "
+                "and it cannot be reopened; members' marks are deleted with the poll's other "
+                "records after 30 days. Propose again for new times.",
+                view=view,
+            )
+
+
+class ConfirmCancelPollButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=rf"consult:cancel:yes:(?P<poll>{ID_DIGITS})",
+):
+    """Withdraws the poll: its post says it is cancelled and loses its buttons."""
+
+    def __init__(self, poll_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=CONFIRM_CANCEL_LABEL,
+                style=discord.ButtonStyle.danger,
+                custom_id=f"consult:cancel:yes:{poll_id}",
+            )
+        )
+        self.poll_id = poll_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> ConfirmCancelPollButton:
+        """Rebuild the button from its custom_id (0 names no poll)."""
+        return cls(parse_id(match["poll"]) or 0)
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        """Cancel the poll and redraw its post."""
+        async with reporting(interaction):
+            context = context_of(interaction)
+            poll = await _poll_they_may_close(context, interaction, self.poll_id, "cancel")
+            group = await context.group_by_id(poll.group_id)
+            await store.cancel_poll(
+                context.bot.db, poll.id, context.actor(interaction, group), context.now()
+            )
+            await context.sync()  # the post's version went up: it is redrawn without buttons
+            await replies.respond(
+                interaction, f"The poll **{plain(poll.title)}** is cancelled.", edit=True
+            )
+
+
+async def _poll_they_may_close(
+    context: ConsultContext, interaction: discord.Interaction[Any], poll_id: int, verb: str
+) -> Poll:
+    """The open poll, if the person pressing organised it or moderates its group."""
+    poll = await store.get_poll(context.bot.db, poll_id) if poll_id else None
+    if poll is None:
+        raise UserError("That poll no longer exists.")
+    group = await context.group_by_id(poll.group_id)
+    if interaction.guild_id != group.guild_id:
+        raise UserError("This poll belongs to another group.")
+    if not poll.may_finalize(context.actor(interaction, group)):
+        raise UserError(f"Only the organiser or a moderator can {verb} this poll.")
+    if poll.status not in ("open", "tie"):
+        raise UserError("This poll is already closed.")
+    return poll

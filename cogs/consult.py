@@ -41,6 +41,8 @@ from cogs._consult_from_checkin import (
     save_orphaned_proposal,
 )
 from cogs._consult_poll import (
+    CancelPollButton,
+    ConfirmCancelPollButton,
     FinalizeButton,
     MarkButton,
     PickButton,
@@ -546,6 +548,8 @@ async def setup(bot: PeerPulseBot) -> None:
         FromSummaryButton,
         MarkButton,
         FinalizeButton,
+        CancelPollButton,
+        ConfirmCancelPollButton,
         PickButton,
         PresenterButton,
         *SESSION_ITEMS,

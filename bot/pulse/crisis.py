@@ -3,6 +3,7 @@ and the date it was last verified (`crisis_resources.toml`, validated at load)."
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -30,6 +31,7 @@ class CrisisResource:
         return f"{self.name} ({self.region}): {self.contact}"
 
 
+@functools.cache  # read once: /privacy and every pulse note show them
 def load_crisis_resources(path: Path = DEFAULT_FILE) -> tuple[CrisisResource, ...]:
     """Every resource in the file; CrisisResourcesError when any entry is incomplete."""
     try:

@@ -211,3 +211,30 @@ async def test_forged_availability_forms_are_refused_or_counted_once(
     )
     assert gone.message is not None
     assert "That poll no longer exists" in gone.message.content
+
+
+async def test_the_organiser_cancels_the_poll_after_confirming(
+    server: SandboxServer, group: DemoGroup, peerpulse: RunningBot
+) -> None:
+    ana, ben = group.member_ids[:2]
+    poll = await propose_and_post(server, ana, group.home_channel_id, TIMES, place=PLACE)
+    await mark(server, ben, poll.id, works=[0])
+
+    refused = await server.actor(ben).click(poll.id, label="Cancel poll")
+    assert refused.message is not None
+    assert refused.message.ephemeral
+    assert "Only the organiser or a moderator can cancel this poll" in refused.message.content
+
+    asked = await server.actor(ana).click(poll.id, label="Cancel poll")
+    assert asked.message is not None
+    assert asked.message.ephemeral
+    assert "cannot be reopened" in asked.message.content
+    shown = (await shows(server, group.home_channel_id, poll.id, "1 member answered")).text
+    assert "Cancelled" not in shown  # asking changed nothing
+
+    done = await server.actor(ana).click(asked.message.id, label="Yes, cancel the poll")
+    assert done.message is not None
+    assert "is cancelled" in done.message.content
+    post = await shows(server, group.home_channel_id, poll.id, "Cancelled")
+    assert post.buttons() == []
+    assert done.message.buttons() == []  # the confirmation cannot be pressed twice
