@@ -97,7 +97,7 @@ async def test_the_echo_shows_timestamps_marks_outside_hours_and_posts_on_confir
     assert "Consultation poll: Case review" in poll.text
     assert "not anonymous" in poll.text
     assert all(stamp(i) in poll.text for i in (WED_12, THU_12, SAT_12))
-    assert [b["label"] for b in poll.buttons()] == [MARK, "Finalize"]
+    assert [b["label"] for b in poll.buttons()] == [MARK, "Finalize", "Cancel poll"]
 
 
 async def test_cancel_posts_nothing(
