@@ -260,9 +260,9 @@ async def test_closed_dms_are_tried_once_until_the_member_interacts_and_a_day_ha
     await dispatch.run_due(clock.now())
     assert fake.sends_to(1) == 1
     rows = await db.fetchall("SELECT status, outcome, last_error FROM outbox ORDER BY id")
-    assert [tuple(row) for row in rows] == [
-        ("failed", "dms_closed", "50007"),
+    assert [tuple(row) for row in rows] == [  # the reminder is urgent: it was tried first
         ("dropped", "dms_closed", None),
+        ("failed", "dms_closed", "50007"),
     ]
     # Closed is per person: another group's DM is not tried either.
     await queue(db, clock, other_group, 1, ref="round-9")
