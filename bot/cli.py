@@ -137,7 +137,44 @@ def build_parser() -> argparse.ArgumentParser:
         help="the virtual instant the story starts at, ISO 8601 with a zone, e.g. "
         f"2026-03-02T14:00Z (default: {SANDBOX_START:%Y-%m-%dT%H:%MZ}); never the wall clock",
     )
+    sandbox.add_argument(
+        "--members",
+        type=_bounded("members", 7, 30),
+        default=8,
+        metavar="N",
+        help="members in the simulated group, 7-30 (default: 8), beside its moderator and "
+        "co-facilitator",
+    )
+    sandbox.add_argument(
+        "--weeks",
+        type=_bounded("weeks", 6, 26),
+        default=6,
+        metavar="W",
+        help="weeks the story runs, 6-26 (default: 6)",
+    )
+    sandbox.add_argument(
+        "--seed",
+        type=_bounded("seed", 0, 2**32 - 1),
+        default=1,
+        metavar="S",
+        help="the seed of the members' choices; the same seed and start replay the same story "
+        "(default: 1)",
+    )
     return parser
+
+
+def _bounded(what: str, low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high`, or a sentence saying so."""
+
+    def parse(text: str) -> int:
+        stripped = text.strip()
+        if not stripped.isdigit() or not low <= int(stripped) <= high:
+            raise argparse.ArgumentTypeError(
+                f"{text[:40]!r} is not a number of {what} from {low} to {high}; write e.g. {low}"
+            )
+        return int(stripped)
+
+    return parse
 
 
 def _instant(text: str) -> datetime:
@@ -347,6 +384,7 @@ def _backup(settings: Settings, args: argparse.Namespace) -> int:
 def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
     from bot.clock import VirtualClock  # noqa: PLC0415 - the sandbox loads aiohttp's server
     from bot.sandbox.scenario import run_sandbox  # noqa: PLC0415
+    from bot.sandbox.story_options import StoryOptions  # noqa: PLC0415
 
     out: Path = args.out
     if out.exists() and not out.is_dir():
@@ -356,7 +394,12 @@ def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
     log_file = out / SANDBOX_LOG
     _log_to_file(log_file, settings.logging.level)
     transcript = _run_async(
-        run_sandbox(out, VirtualClock(args.start), lambda line: _out(f"sandbox: {line}"))
+        run_sandbox(
+            out,
+            VirtualClock(args.start),
+            lambda line: _out(f"sandbox: {line}"),
+            StoryOptions(members=args.members, weeks=args.weeks, seed=args.seed),
+        )
     )
     _out(f"done. Open the transcript: {transcript.resolve()}")
     _out(f"The bot's own log is in {log_file}")

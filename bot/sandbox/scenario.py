@@ -23,6 +23,7 @@ from bot.sandbox.demo import DemoGroup, build_demo_group
 from bot.sandbox.running_bot import sandbox_settings, start_bot
 from bot.sandbox.server import SandboxServer
 from bot.sandbox.story import Progress, Story
+from bot.sandbox.story_options import StoryOptions
 from bot.sandbox.transcript import render_transcript
 
 ARTEFACTS = ("transcript.html", "commands.json", "requests.jsonl", "peerpulse.db")
@@ -45,12 +46,17 @@ class PlayedStory:
     settings: Settings
 
 
-async def run_sandbox(out_dir: Path, clock: VirtualClock, progress: Progress) -> Path:
+async def run_sandbox(
+    out_dir: Path,
+    clock: VirtualClock,
+    progress: Progress,
+    options: StoryOptions | None = None,
+) -> Path:
     """Run every chapter against a fresh sandbox and write the artefacts; return the transcript."""
     server = SandboxServer(clock=clock.now)
     await server.start()
     try:
-        played = await play_story(server, out_dir, clock, progress)
+        played = await play_story(server, out_dir, clock, progress, options=options)
     finally:
         await server.stop()
     return played.transcript
@@ -62,6 +68,8 @@ async def play_story(
     clock: VirtualClock,
     progress: Progress,
     group: DemoGroup | None = None,
+    *,
+    options: StoryOptions | None = None,
 ) -> PlayedStory:
     """Play every chapter on a started server and write the artefacts.
 
@@ -77,7 +85,7 @@ async def play_story(
     progress("starting the real peerpulse bot against it and syncing commands")
     running = await start_bot(settings, clock)
     try:
-        story = Story(server, group, running, clock, progress, out_dir)
+        story = Story(server, group, running, clock, progress, out_dir, options or StoryOptions())
         for chapter in CHAPTERS:
             progress(f"chapter: {chapter.__name__.replace('_', ' ')}")
             await chapter(story)

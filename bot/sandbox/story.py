@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.clock import VirtualClock
 from bot.sandbox.demo import DemoGroup
 from bot.sandbox.running_bot import RunningBot
 from bot.sandbox.server import SandboxServer
+from bot.sandbox.story_options import StoryOptions
 
 Progress = Callable[[str], None]
 
@@ -24,6 +26,12 @@ class Story:
     clock: VirtualClock
     progress: Progress
     out_dir: Path
+    options: StoryOptions = field(default_factory=StoryOptions)
+    rng: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Every simulated choice draws from this one generator, so a seed replays the story.
+        self.rng = random.Random(self.options.seed)  # noqa: S311 - a simulation, not security
 
 
 Chapter = Callable[[Story], Awaitable[None]]
