@@ -12,14 +12,19 @@ through `Story`. The run writes to the output folder:
 from __future__ import annotations
 
 import json
+import random
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.clock import VirtualClock
 from bot.config import Settings
 from bot.logs import install_redaction
+from bot.sandbox.cast import Cast, build_cast
 from bot.sandbox.chapters import CHAPTERS
-from bot.sandbox.demo import DemoGroup, build_demo_group
+from bot.sandbox.demo import DemoGroup
+from bot.sandbox.group_life import GroupLife
 from bot.sandbox.running_bot import sandbox_settings, start_bot
 from bot.sandbox.server import SandboxServer
 from bot.sandbox.story import Progress, Story
@@ -35,6 +40,21 @@ def clear_output(out_dir: Path) -> None:
     for name in ARTEFACTS:
         for suffix in ("", "-wal", "-shm"):
             (out_dir / f"{name}{suffix}").unlink(missing_ok=True)
+
+
+def story_seconds(clock: VirtualClock) -> Callable[[], float]:
+    """Discord's rate-limit clock for a story: real seconds plus the virtual time passed.
+
+    The story skips hours between its moments; on Discord those hours would empty every
+    bucket, so a summary posted days after the week's check-in waits for nothing. A burst
+    within one moment still meets the limits in real seconds, as on Discord.
+    """
+    start = clock.now()
+
+    def now() -> float:
+        return time.monotonic() + (clock.now() - start).total_seconds()
+
+    return now
 
 
 @dataclass(frozen=True)
@@ -53,7 +73,7 @@ async def run_sandbox(
     options: StoryOptions | None = None,
 ) -> Path:
     """Run every chapter against a fresh sandbox and write the artefacts; return the transcript."""
-    server = SandboxServer(clock=clock.now)
+    server = SandboxServer(now=story_seconds(clock), clock=clock.now)
     await server.start()
     try:
         played = await play_story(server, out_dir, clock, progress, options=options)
@@ -79,13 +99,19 @@ async def play_story(
     """
     clear_output(out_dir)
     progress(f"sandbox server listening on {server.http_base}")
-    group = group or build_demo_group(server)
+    options = options or StoryOptions()
+    cast: Cast | None = None
+    if group is None:
+        group, cast = build_cast(server, options.members, random.Random(options.seed))  # noqa: S311
     install_redaction([group.credentials.token])  # the bot's token never reaches a log line
     settings = sandbox_settings(server, group.credentials.token, out_dir / "peerpulse.db")
     progress("starting the real peerpulse bot against it and syncing commands")
     running = await start_bot(settings, clock)
     try:
-        story = Story(server, group, running, clock, progress, out_dir, options or StoryOptions())
+        story = Story(server, group, running, clock, progress, out_dir, options)
+        if cast is not None:
+            story.cast = cast
+            story.life = GroupLife(server, group, cast, story.rng)
         for chapter in CHAPTERS:
             progress(f"chapter: {chapter.__name__.replace('_', ' ')}")
             await chapter(story)

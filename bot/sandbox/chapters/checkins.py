@@ -81,6 +81,8 @@ async def walk(story: Story, until: datetime, step: timedelta = timedelta(hours=
     """Move the clock to `until` in steps, running what is due at each, as the ticker would."""
     while story.clock.now() < until:
         await story.running.advance(min(step, until - story.clock.now()))
+        if story.life is not None:
+            await story.life.step(story.clock.now())
 
 
 def latest_dm_with_button(server: SandboxServer, user_id: int) -> MessageView:

@@ -13,7 +13,8 @@ end-to-end tests, so the story and the tests act the way a member would.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.groups import group_for_channel
 from bot.pulse.store import load_settings, open_survey_of
@@ -28,6 +29,8 @@ START = "Start"
 CONTINUE = "Continue"
 CHART_PNG = "pulse-trend.png"
 EXPORT_CSV = "pulse-results.csv"
+# The default instrument's items that score the other way (agreeing is good).
+REVERSED = frozenset({"difference", "caseload", "support", "autonomy"})
 KEYS = ("exhaustion", "detachment", "difference", "sts", "caseload", "admin", "support", "autonomy")
 
 
@@ -116,8 +119,14 @@ async def pulse(story: Story) -> None:
         await server.actor(member).slash(
             "me dms", channel_id=channel, options={"kind": "pulse", "setting": setting}
         )
-    story.progress("Eve goes away for the coming days: no pulse DM reaches her")
-    await server.actor(eve).slash("me away", channel_id=channel)
+    eve_zone = ZoneInfo(group.zones[eve])
+    back_on = (story.clock.now().astimezone(eve_zone) + timedelta(days=14)).date()
+    story.progress(f"Eve goes away for two weeks, until {back_on:%d %b}: no DM reaches her")
+    await server.actor(eve).slash(
+        "me away", channel_id=channel, options={"until": back_on.isoformat()}
+    )
+    if story.life is not None:
+        story.life.away(eve, datetime.combine(back_on + timedelta(days=1), time(), eve_zone))
 
     story.progress("Mira sets the pulse: k = 5, results posted, her group's support text")
     await mira.slash(
@@ -141,7 +150,6 @@ async def pulse(story: Story) -> None:
     await _round_one(story, everyone)
     await _round_two(story)
     await _round_three(story)
-    await server.actor(eve).slash("me back", channel_id=channel)
 
 
 async def _round_one(story: Story, everyone: Sequence[int]) -> None:
@@ -155,8 +163,9 @@ async def _round_one(story: Story, everyone: Sequence[int]) -> None:
     await walk(story, opens, timedelta(hours=6))
     await walk(story, opens + timedelta(hours=12), timedelta(hours=2))
     post = pulse_posts(server, channel)[-1]
-    story.progress("eight people take the pulse in two steps; each sees a private note")
-    for who, values in zip(everyone, ANSWERS, strict=True):
+    takers = [*zip(everyone, ANSWERS, strict=True), *_others(story)]
+    story.progress(f"{len(takers)} people take the pulse in two steps; each sees a private note")
+    for who, values in takers:
         story.clock.advance(timedelta(minutes=7))
         await take_pulse(server, who, post.id, values)
     story.progress("Ben tries a second time and is refused with a plain sentence")
@@ -166,6 +175,24 @@ async def _round_one(story: Story, everyone: Sequence[int]) -> None:
     story.progress("Mira reads /pulse results; Chen reads /pulse group: the same result")
     await mira.slash("pulse results", channel_id=channel)
     await server.actor(chen).slash("pulse group", channel_id=channel)
+
+
+def _others(story: Story) -> list[tuple[int, tuple[int, ...]]]:
+    """The simulated members beyond the scripted five who take round one, with their answers:
+    each item drawn around how that member usually feels (0-4, higher is more strain)."""
+    if story.cast is None:
+        return []
+    present = set(story.server.world.guild(story.group.guild_id).members)
+    takers = []
+    for user_id in story.cast.extras:
+        if user_id in present and story.rng.random() < story.cast.habits[user_id].answers:
+            strain = 5 - story.cast.habits[user_id].energy
+            drawn = (max(0, min(4, round(story.rng.gauss(strain, 0.9)))) for _ in KEYS)
+            values = tuple(
+                4 - v if key in REVERSED else v for key, v in zip(KEYS, drawn, strict=True)
+            )
+            takers.append((user_id, values))
+    return takers
 
 
 async def _round_two(story: Story) -> None:
