@@ -139,7 +139,7 @@ def _zone(name: str | None) -> ZoneInfo:
     if name:
         try:
             return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a folder
             pass
     return ZoneInfo("UTC")
 
