@@ -89,10 +89,10 @@ class _NavGroup:
 
 
 _GROUP = {
-    "channel": "Everyone saw",
-    "events": "Everyone saw",
-    "dm": "One member saw",
-    "ephemeral": "One member saw",
+    "channel": "What everyone saw",
+    "events": "What everyone saw",
+    "dm": "What one member saw",
+    "ephemeral": "What one member saw",
 }
 
 

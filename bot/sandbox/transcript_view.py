@@ -152,7 +152,7 @@ def _reader(timeline: TranscriptTimeline) -> str:
         return "What every member of the server saw in its Events list."
     names = {m.ephemeral_to for m in timeline.messages if m.ephemeral_to}
     names |= {m.author for m in timeline.messages if timeline.kind == "dm" and not m.author_is_bot}
-    who = next(iter(names)) if len(names) == 1 else "this member"
+    who = next(iter(names)) if len(names) == 1 else "the member named above"
     if timeline.kind == "dm":
         return f"What {who} saw in their direct messages with the bot."
     return f"What only {who} saw: replies and forms shown to them alone."
