@@ -8,7 +8,7 @@ in ``transcript_markdown`` from escaped text.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from markupsafe import Markup
 
+from bot.sandbox.transcript_components import Components, Media, Node, colour, maps
 from bot.sandbox.transcript_markdown import MENTION_PREFIX, render_markdown
 
 if TYPE_CHECKING:
@@ -34,45 +35,6 @@ KIND_LABEL = {
 
 
 # --- view models ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Media:
-    """An image inline (``uri``), a file card, or a URL named but never loaded."""
-
-    kind: str  # "image" | "file" | "url"
-    name: str = ""
-    uri: str = ""
-    content_type: str = ""
-    size: str = ""
-
-
-@dataclass(frozen=True)
-class Node:
-    """One component, already reduced to what its template shows."""
-
-    kind: str
-    text: str = ""
-    css: str = ""
-    label: str = ""
-    emoji: str = ""
-    suffix: str = ""
-    colour: str = ""
-    markup: Markup = field(default_factory=Markup)
-    flag: bool = False
-    children: tuple[Node, ...] = ()
-    accessory: Node | None = None
-    media: tuple[Media, ...] = ()
-    options: tuple[Option, ...] = ()
-
-
-@dataclass(frozen=True)
-class Option:
-    label: str
-    mark: str = ""
-    emoji: str = ""
-    description: str = ""
-    chosen: bool = False
 
 
 @dataclass(frozen=True)
@@ -270,36 +232,12 @@ def _size(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB"
 
 
-def _colour(value: object) -> str | None:
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 0xFFFFFF:
-        return f"#{value:06x}"
-    return None
-
-
-def _items(value: object) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _maps(value: object) -> list[Json]:
-    return [x for x in _items(value) if isinstance(x, Mapping)]
-
-
-def _emoji(emoji: object) -> str:
-    if not isinstance(emoji, Mapping) or not emoji.get("name"):
-        return ""
-    name = str(emoji["name"])
-    return f":{name}: " if emoji.get("id") else f"{name} "
-
-
 def _attachment(attachment: TranscriptAttachment) -> Media:
     uri = _data_uri(attachment)
     if uri:
         return Media("image", name=attachment.filename, uri=uri)
     size = _size(len(attachment.data))
     return Media("file", name=attachment.filename, content_type=attachment.content_type, size=size)
-
-
-_SELECT_KIND = {3: "options", 5: "users", 6: "roles", 7: "users and roles", 8: "channels"}
 
 
 @dataclass
@@ -318,7 +256,8 @@ class _Message:
             replaced = f"{m.replaced_at.astimezone(zone):%H:%M}"
         content = self.markdown(m.content) if m.content else None
         embeds = tuple(self.embed(e) for e in m.embeds)
-        components = tuple(self.component(c) for c in m.components)
+        build = Components(self.media, self.markdown)
+        components = tuple(build.component(c) for c in m.components)
         attachments = tuple(
             _attachment(a) for a in m.attachments if a.filename not in self.referenced
         )
@@ -364,7 +303,7 @@ class _Message:
                 self.markdown(str(f.get("value", ""))),
                 bool(f.get("inline")),
             )
-            for f in _maps(embed.get("fields"))
+            for f in maps(embed.get("fields"))
         )
         media = tuple(
             (key, shown)
@@ -375,7 +314,7 @@ class _Message:
         footer = embed.get("footer")
         footer_text = str(footer.get("text", "")) if isinstance(footer, Mapping) else ""
         return Embed(
-            colour=_colour(embed.get("color")) or "#1e1f22",
+            colour=colour(embed.get("color")) or "#1e1f22",
             author=str(author["name"])
             if isinstance(author, Mapping) and author.get("name")
             else "",
@@ -400,149 +339,3 @@ class _Message:
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
         return f"{when.astimezone(self.reader.zone):%d %b %Y %H:%M %Z}"
-
-    # -- components --
-
-    def component(self, c: Json) -> Node:
-        kind = c.get("type")
-        if kind is None and "title" in c:
-            return Node("modal", text=str(c.get("title", "")), children=self.children(c))
-        build = _COMPONENTS.get(kind) if isinstance(kind, int) else None
-        if build is None:
-            return Node("unknown", text=str(kind))
-        return build(self, c)
-
-    def children(self, c: Json) -> tuple[Node, ...]:
-        return tuple(self.component(x) for x in _maps(c.get("components")))
-
-    def row(self, c: Json) -> Node:
-        return Node("row", children=self.children(c))
-
-    def button(self, c: Json) -> Node:
-        style = c.get("style") if c.get("style") in (1, 2, 3, 4, 5, 6) else 2
-        css = f"btn btn-{style}" + (" disabled" if c.get("disabled") else "")
-        label = str(c.get("label") or "")
-        arrow = " ↗" if style == 5 else ""
-        return Node("button", text=label, css=css, emoji=_emoji(c.get("emoji")), suffix=arrow)
-
-    def select(self, c: Json) -> Node:
-        options = tuple(
-            Option(
-                label=str(o.get("label", "")),
-                emoji=_emoji(o.get("emoji")),
-                description=str(o["description"]) if o.get("description") else "",
-                chosen=bool(o.get("default")),
-            )
-            for o in _maps(c.get("options"))
-        )
-        return Node(
-            "select",
-            text=str(c.get("placeholder") or "Make a selection"),
-            suffix=_SELECT_KIND.get(int(c.get("type") or 3), "select"),
-            flag=bool(c.get("disabled")),
-            options=options,
-        )
-
-    def text_input(self, c: Json) -> Node:
-        value = c.get("value") or c.get("placeholder") or ""
-        css = "input para" if c.get("style") == 2 else "input"
-        css += "" if c.get("value") else " muted"
-        label = str(c["label"]) if c.get("label") else ""
-        return Node("text_input", text=str(value), css=css, label=label)
-
-    def label(self, c: Json) -> Node:
-        child = c.get("component")
-        required = (
-            isinstance(child, Mapping)
-            and bool(child.get("required", True))
-            and child.get("type") != 23
-        )
-        desc = c.get("description")
-        return Node(
-            "label",
-            label=str(c.get("label", "")),
-            text=str(desc) if desc else "",
-            flag=required,
-            accessory=self.component(child) if isinstance(child, Mapping) else None,
-        )
-
-    def choices(self, c: Json) -> Node:
-        on, off = ("◉", "○") if c.get("type") == 21 else ("☑", "☐")
-        options = tuple(
-            Option(label=str(o.get("label", "")), mark=on if o.get("default") else off)
-            for o in _maps(c.get("options"))
-        )
-        return Node("choices", options=options)
-
-    def checkbox(self, c: Json) -> Node:
-        return Node("checkbox", text="☑" if c.get("default") else "☐")
-
-    def file_upload(self, c: Json) -> Node:
-        return Node("file_upload")
-
-    def section(self, c: Json) -> Node:
-        accessory = c.get("accessory")
-        side = self.component(accessory) if isinstance(accessory, Mapping) else None
-        return Node("section", children=self.children(c), accessory=side)
-
-    def text_display(self, c: Json) -> Node:
-        return Node("text_display", markup=self.markdown(str(c.get("content", ""))))
-
-    def thumbnail(self, c: Json) -> Node:
-        media = c.get("media")
-        return Node(
-            "thumbnail", media=self.media(media.get("url") if isinstance(media, Mapping) else None)
-        )
-
-    def gallery(self, c: Json) -> Node:
-        shown = tuple(
-            one
-            for item in _maps(c.get("items"))
-            for one in self.media(
-                item["media"].get("url") if isinstance(item.get("media"), Mapping) else None
-            )
-        )
-        return Node("gallery", media=shown)
-
-    def file(self, c: Json) -> Node:
-        media = c.get("file")
-        return Node(
-            "file", media=self.media(media.get("url") if isinstance(media, Mapping) else None)
-        )
-
-    def separator(self, c: Json) -> Node:
-        gap = "big" if c.get("spacing") == 2 else "small"
-        invisible = "" if c.get("divider", True) else " invisible"
-        return Node("separator", css=f"sep {gap}{invisible}")
-
-    def container(self, c: Json) -> Node:
-        return Node(
-            "container",
-            colour=_colour(c.get("accent_color")) or "",
-            flag=bool(c.get("spoiler")),
-            children=self.children(c),
-        )
-
-
-_COMPONENTS: dict[int, Callable[[_Message, Json], Node]] = {
-    1: _Message.row,
-    2: _Message.button,
-    3: _Message.select,
-    4: _Message.text_input,
-    5: _Message.select,
-    6: _Message.select,
-    7: _Message.select,
-    8: _Message.select,
-    9: _Message.section,
-    10: _Message.text_display,
-    11: _Message.thumbnail,
-    12: _Message.gallery,
-    13: _Message.file,
-    14: _Message.separator,
-    17: _Message.container,
-    18: _Message.label,
-    19: _Message.file_upload,
-    21: _Message.choices,
-    22: _Message.choices,
-    23: _Message.checkbox,
-}

@@ -27,7 +27,7 @@ from bot.sandbox.transcript import (
     environment,
     render_transcript,
 )
-from bot.sandbox.transcript_view import Media
+from bot.sandbox.transcript_components import Media
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TEMPLATES = ("transcript.html.j2", "_message.html.j2", "_style.css.j2")
