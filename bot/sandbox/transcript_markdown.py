@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 Timestamp = Callable[[int, str], Markup]
 Mention = Callable[[str, int], Markup]
 
+_PLACEHOLDER = re.compile("\x00(\\d+)\x00")
 _ESCAPED = re.compile(r"\\([^\w\s])")
 _AUTOLINK = re.compile(r"&lt;(https?://[^\s<>]+?)&gt;")
 _CODE_BLOCK = re.compile(r"```(?:[\w+-]*\n)?(.*?)```", re.DOTALL)
@@ -75,10 +76,19 @@ def render_markdown(text: str, timestamp: Timestamp, mention: Mention | None = N
     show = mention or _plain_mention
     text = _MENTION.sub(lambda m: keep(show(m[1], int(m[2]))), text)
     link = Markup('<a href="{}">{}</a>')
-    text = _AUTOLINK.sub(lambda m: keep(link.format(escaped(m[1]), escaped(m[1]))), text)
-    text = _LINK.sub(lambda m: keep(link.format(escaped(m[2]), escaped(m[1]))), text)
+
+    def linked(match: re.Match[str], url: str, label: str) -> str:
+        if "\x00" in url:  # a URL holding code or a mention is shown as text, not linked
+            return match[0]
+        return keep(link.format(escaped(url), escaped(label)))
+
+    text = _AUTOLINK.sub(lambda m: linked(m, m[1], m[1]), text)
+    text = _LINK.sub(lambda m: linked(m, m[2], m[1]), text)
     rendered = "".join(_line(line) for line in text.split("\n"))
     # Only escaped text, constant tags and placeholders are left; the placeholders take
-    # back their Markup pieces.
-    rendered = re.sub("\x00(\\d+)\x00", lambda m: stash[int(m[1])], rendered)
+    # back their Markup pieces (a link's label may hold earlier ones: code, a mention).
+    for _ in stash:  # each piece refers only to earlier ones: this many passes suffice
+        if "\x00" not in rendered:
+            break
+        rendered = _PLACEHOLDER.sub(lambda m: stash[int(m[1])], rendered)
     return Markup(rendered)  # noqa: S704 - escape() output, constant tags, Markup pieces

@@ -74,7 +74,7 @@ HARMLESS = "plain words"
 NASTY = [
     "<script>alert(1)</script>", '"', "'", "&", "&amp;", "&lt;", "{{ 7*7 }}",
     "{% if 1 %}x{% endif %}", "{# c #}", "**b**", "_i_", "~~s~~", "__u__", "`c`", "```\nx\n```",
-    "<@1>", "<#2>", "<@&3>",
+    "<@1>", "<#2>", "<@&3>", "[`c`](https://x.org)", "[\\*](https://x.org/<@1>)",
     "<t:0:R>", "<t:99999999999999:F>", '[a](https://x.org/"onclick="alert(1))', "<https://e.org>",
     "\\*", "# h", "> q", "-# s", "- b", "\n", " ", "<img src=x onerror=alert(1)>", "-->", "<!--",
     "]]>", "\x00", "\\", "<style>", "</div>", "javascript:alert(1)", "=", "`", "<",
@@ -227,9 +227,33 @@ def test_markdown_text_adds_only_the_markdown_subset(text: str) -> None:
         if name == "href":
             assert tag == "a"
             assert value.startswith(("https://", "http://")), value
+    assert "\x00" not in document(HARMLESS, text)  # no placeholder of the renderer is left
     # The page's own structure (head, nav, page headers) does not move.
     head = [t for t in page.tags if t[0] in {"head", "style", "nav", "section", "h2"}]
     assert head == [t for t in baseline.tags if t[0] in {"head", "style", "nav", "section", "h2"}]
+
+
+def test_a_link_label_keeps_its_code_and_a_url_with_a_mention_is_not_linked() -> None:
+    page = render_transcript(
+        "t",
+        [
+            TranscriptTimeline(
+                "#c",
+                "channel",
+                None,
+                [
+                    message(
+                        "[`run`](https://x.org) and <https://x.org/<@1>> and [\\*](https://y.org)"
+                    )
+                ],
+            )
+        ],
+        generated_at=NOW,
+    )
+    assert '<a href="https://x.org"><code>run</code></a>' in page
+    assert '&lt;https://x.org/<span class="mention">@user-1</span>&gt;' in page
+    assert '<a href="https://y.org">*</a>' in page
+    assert "\x00" not in page
 
 
 # --- a page per timeline ------------------------------------------------------------------
