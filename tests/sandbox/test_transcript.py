@@ -486,7 +486,7 @@ def test_every_component_kind_appears() -> None:
         # ephemeral + notes
         "Only you can see this",
         "shown only to Dana",
-        "clicked &#x27;Answer&#x27;",
+        "clicked &#39;Answer&#39;",  # markupsafe's entity for '
         "opened a modal",
         # bot badge and markdown from the first message
         'class="badge">APP',
