@@ -117,7 +117,9 @@ def home_page(transcript: Path, channel: str = HOME_CHANNEL) -> tuple[Path, str]
     Without such a link, the transcript's top.
     """
     text = transcript.read_text(encoding="utf-8")
-    link = re.search(rf'<a\b[^>]*\bhref="([^"]*)"[^>]*>\s*#{re.escape(channel)}\b', text)
+    link = re.search(
+        rf'<a\b[^>]*\bhref="([^"]*)"[^>]*>(?:\s|<[^>]*>)*#{re.escape(channel)}(?![\w-])', text
+    )
     if link is None:
         return transcript, ""
     target, _, anchor = html.unescape(link.group(1)).partition("#")

@@ -81,8 +81,8 @@ def test_every_readme_image_is_a_committed_png_of_sensible_size(image: str) -> N
 def test_home_page_is_found_from_the_contents_link(tmp_path: Path) -> None:
     transcript = tmp_path / "transcript.html"
     transcript.write_text(
-        '<nav><a href="#t0">#general · G</a><a href="#t3">#peer-consult · G</a>'
-        '<a href="#t4">#peer-consult-archive · G</a></nav>',
+        '<nav><a href="#t0">#general · G</a><a href="#t1">#peer-consult-archive · G</a>'
+        '<a class="x" href="#t3"><span>#peer-consult</span> · G</a></nav>',
         encoding="utf-8",
     )
     assert pictures.home_page(transcript) == (transcript, "t3")
