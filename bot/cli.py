@@ -139,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument(
         "--members",
-        type=_bounded("members", 7, 30),
+        type=_bounded("a number of members", 7, 30),
         default=8,
         metavar="N",
         help="members in the simulated group, 7-30 (default: 8), beside its moderator and "
@@ -147,14 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument(
         "--weeks",
-        type=_bounded("weeks", 6, 26),
+        type=_bounded("a number of weeks", 6, 26),
         default=6,
         metavar="W",
         help="weeks the story runs, 6-26 (default: 6)",
     )
     sandbox.add_argument(
         "--seed",
-        type=_bounded("seed", 0, 2**32 - 1),
+        type=_bounded("a seed (a whole number)", 0, 2**32 - 1),
         default=1,
         metavar="S",
         help="the seed of the members' choices; the same seed and start replay the same story "
@@ -170,7 +170,7 @@ def _bounded(what: str, low: int, high: int) -> Callable[[str], int]:
         stripped = text.strip()
         if not stripped.isdigit() or not low <= int(stripped) <= high:
             raise argparse.ArgumentTypeError(
-                f"{text[:40]!r} is not a number of {what} from {low} to {high}; write e.g. {low}"
+                f"{text[:40]!r} is not {what} from {low} to {high}; write e.g. {low}"
             )
         return int(stripped)
 
