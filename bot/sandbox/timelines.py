@@ -192,7 +192,10 @@ def timelines(server: SandboxServer, zones: Mapping[int, str]) -> list[Transcrip
         if changes:
             title = f"Scheduled events · {guild.name}"
             result.append(TranscriptTimeline(title, "events", None, changes))
-    people = [u for u in world.users.values() if not u.bot and world.guilds_of(u.id)]
+    # Everyone in a server, and the story's people who have left one: what they saw stays.
+    people = [
+        u for u in world.users.values() if not u.bot and (world.guilds_of(u.id) or u.id in zones)
+    ]
     for user in people:
         zone = zones.get(user.id)
         dm = world.find_dm_channel(user.id)

@@ -52,3 +52,13 @@ async def test_transcript_timelines(server: SandboxServer, world, bare_bot) -> N
     )
     assert "Weekly check-in" in html
     assert "only you" in html
+
+
+async def test_a_member_who_left_keeps_the_pages_of_what_they_saw(
+    server: SandboxServer, world, bare_bot
+) -> None:
+    dana = world.members[0]
+    await server.actor(dana).slash("secret", channel_id=world.channel)
+    server.remove_member(world.guild, dana)
+    titles = [t.title for t in server.transcript_timelines({dana: "Europe/London"})]
+    assert "Only Dana could see" in titles
