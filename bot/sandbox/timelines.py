@@ -202,7 +202,9 @@ def timelines(server: SandboxServer, zones: Mapping[int, str]) -> list[Transcrip
         if dm is not None and world.timeline(dm.id):
             messages = [v for m in world.timeline(dm.id) for v in _message(world, m)]
             title = f"DMs with {user.display_name}"
-            result.append(TranscriptTimeline(title, "dm", zone, _in_order(messages)))
+            result.append(
+                TranscriptTimeline(title, "dm", zone, _in_order(messages), user.display_name)
+            )
         private = [
             version
             for m in world.messages.values()
@@ -216,5 +218,7 @@ def timelines(server: SandboxServer, zones: Mapping[int, str]) -> list[Transcrip
         ]
         if private:
             title = f"Only {user.display_name} could see"
-            result.append(TranscriptTimeline(title, "ephemeral", zone, _in_order(private)))
+            result.append(
+                TranscriptTimeline(title, "ephemeral", zone, _in_order(private), user.display_name)
+            )
     return result

@@ -67,6 +67,7 @@ class TranscriptTimeline:
     kind: Literal["channel", "dm", "ephemeral", "events"]
     viewer_zone: str | None
     messages: Sequence[TranscriptMessage] = ()
+    reader: str | None = None  # whose DMs or private replies these are
 
 
 @cache

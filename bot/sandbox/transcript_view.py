@@ -112,7 +112,8 @@ def _reader(timeline: TranscriptTimeline) -> str:
         return "What every member who can read this channel saw."
     if timeline.kind == "events":
         return "What every member of the server saw in its Events list."
-    names = {m.ephemeral_to for m in timeline.messages if m.ephemeral_to}
+    names = {timeline.reader} if timeline.reader else set()
+    names |= {m.ephemeral_to for m in timeline.messages if m.ephemeral_to}
     names |= {m.author for m in timeline.messages if timeline.kind == "dm" and not m.author_is_bot}
     who = next(iter(names)) if len(names) == 1 else "the member named above"
     if timeline.kind == "dm":

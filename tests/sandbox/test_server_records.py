@@ -62,3 +62,13 @@ async def test_a_member_who_left_keeps_the_pages_of_what_they_saw(
     server.remove_member(world.guild, dana)
     titles = [t.title for t in server.transcript_timelines({dana: "Europe/London"})]
     assert "Only Dana could see" in titles
+
+
+async def test_a_dm_page_names_its_reader_even_when_only_the_bot_wrote(
+    server: SandboxServer, world, bare_bot
+) -> None:
+    dana = server.actor(world.members[0])
+    await (await dana.slash("dm", channel_id=world.channel)).final(timeout=5)
+    timelines = server.transcript_timelines({world.members[0]: "Europe/London"})
+    html = render_transcript("Sandbox", timelines, generated_at=datetime(2026, 3, 2, tzinfo=UTC))
+    assert "What Dana saw in their direct messages with the bot." in html
