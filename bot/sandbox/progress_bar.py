@@ -68,6 +68,7 @@ class StoryBar:
         file: TextIO | None = None,
         out: TextIO | None = None,
         disable: bool | None = None,
+        mininterval: float = 0.1,
     ) -> None:
         self.start = start
         self.weeks = weeks
@@ -81,6 +82,7 @@ class StoryBar:
             disable=disable,
             leave=False,  # the end summary follows; a finished bar would only sit above it
             dynamic_ncols=True,
+            mininterval=mininterval,  # seconds between redraws
         )
 
     @property
