@@ -407,7 +407,7 @@ def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
         transcript = _run_async(
             run_sandbox(out, clock, lambda line: bar.write(f"sandbox: {line}"), options)
         )
-    deliveries.observe_file(out / summary.DATABASE)
+    deliveries.observe_file(out / summary.DATABASE, settled=True)
     facts = summary.StoryFacts(
         args.start, clock.now(), options.weeks, options.members, options.seed
     )

@@ -54,9 +54,15 @@ NOT_SENT_LABELS: Mapping[str, str] = {
 ERROR_CODES: Mapping[int, str] = {50007: "(a member's DMs closed)"}
 
 
-def open_read_only(path: Path) -> sqlite3.Connection:
-    """A read-only connection to the bot's database (it must exist)."""
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+def open_read_only(path: Path, *, settled: bool = False) -> sqlite3.Connection:
+    """A read-only connection to the bot's database (it must exist).
+
+    `settled`: the bot has closed it. With no write-ahead log left, it is opened as
+    immutable, so reading it leaves no `-wal` and `-shm` files beside it in the output.
+    """
+    settled = settled and not path.with_name(f"{path.name}-wal").exists()
+    mode = "mode=ro&immutable=1" if settled else "mode=ro"
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True)
     conn.row_factory = sqlite3.Row
     return conn
 
@@ -89,11 +95,12 @@ class DeliveryTally:
             if outcome in UNFINISHED and key not in seen:
                 self.outcomes[key] = WITHDRAWN
 
-    def observe_file(self, path: Path) -> None:
-        """Look at the outbox of the database at `path`, if it is there yet."""
+    def observe_file(self, path: Path, *, settled: bool = False) -> None:
+        """Look at the outbox of the database at `path`, if it is there yet (`settled`: the
+        bot has closed it)."""
         if not path.is_file():
             return
-        conn = open_read_only(path)
+        conn = open_read_only(path, settled=settled)
         try:
             self.observe(conn)
         except sqlite3.OperationalError:  # not migrated yet: no outbox to look at
@@ -223,8 +230,8 @@ class StoryFacts:
 
 
 def summary_lines(out_dir: Path, facts: StoryFacts, deliveries: DeliveryTally) -> list[str]:
-    """The end summary of the run whose artefacts are in `out_dir`."""
-    conn = open_read_only(out_dir / DATABASE)
+    """The end summary of the finished run whose artefacts are in `out_dir`."""
+    conn = open_read_only(out_dir / DATABASE, settled=True)
     try:
         body = [
             checkin_line(conn),

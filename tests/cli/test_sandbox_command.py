@@ -75,6 +75,9 @@ def test_progress_output_is_the_story_without_log_lines(
 def test_sandbox_writes_the_four_artefacts(sandbox_out: Path) -> None:
     for name in ARTEFACTS:
         assert (sandbox_out / name).stat().st_size > 0, name
+    # The database is whole on its own: the bot checkpointed it, and the summary read it
+    # without leaving a write-ahead log beside it.
+    assert not list(sandbox_out.glob("peerpulse.db-*"))
 
 
 def test_commands_json_is_the_synced_tree(sandbox_out: Path) -> None:
