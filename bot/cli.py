@@ -127,8 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path("sandbox-out"),
         metavar="DIR",
         help="where to write transcript.html, commands.json, requests.jsonl, peerpulse.db, "
-        "members.json, the calendar files sent (consultation-1.ics, ...) and the charts "
-        "(checkin-history.png, pulse-trend.png, pulse-results.csv); a run replaces these "
+        "members.json, the calendar files sent (consultation-1.ics, ...), the charts "
+        "(checkin-history.png, pulse-trend.png) and pulse-results.csv; a run replaces these "
         "(default: sandbox-out)",
     )
     sandbox.add_argument(
