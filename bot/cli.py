@@ -126,7 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=Path("sandbox-out"),
         metavar="DIR",
-        help="where to write transcript.html, commands.json, requests.jsonl and peerpulse.db "
+        help="where to write transcript.html, commands.json, requests.jsonl, peerpulse.db, "
+        "members.json, the calendar files sent (consultation-1.ics, ...), the charts "
+        "(checkin-history.png, pulse-trend.png) and pulse-results.csv; a run replaces these "
         "(default: sandbox-out)",
     )
     sandbox.add_argument(
@@ -382,7 +384,9 @@ def _backup(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.clock import VirtualClock  # noqa: PLC0415 - the sandbox loads aiohttp's server
+    # The sandbox loads aiohttp's server and tqdm: imported here, not at `peerpulse --help`.
+    from bot.sandbox import summary  # noqa: PLC0415
+    from bot.sandbox.progress_bar import StoryBar, WatchedClock  # noqa: PLC0415
     from bot.sandbox.scenario import run_sandbox  # noqa: PLC0415
     from bot.sandbox.story_options import StoryOptions  # noqa: PLC0415
 
@@ -393,14 +397,22 @@ def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     log_file = out / SANDBOX_LOG
     _log_to_file(log_file, settings.logging.level)
-    transcript = _run_async(
-        run_sandbox(
-            out,
-            VirtualClock(args.start),
-            lambda line: _out(f"sandbox: {line}"),
-            StoryOptions(members=args.members, weeks=args.weeks, seed=args.seed),
+    options = StoryOptions(members=args.members, weeks=args.weeks, seed=args.seed)
+    clock = WatchedClock(args.start)
+    deliveries = summary.DeliveryTally()
+    # Finished DMs leave the database within days: count them as the story goes.
+    clock.listen(lambda _now: deliveries.observe_file(out / summary.DATABASE))
+    with StoryBar(args.start, options.weeks) as bar:
+        clock.listen(bar.moved)
+        transcript = _run_async(
+            run_sandbox(out, clock, lambda line: bar.write(f"sandbox: {line}"), options)
         )
+    deliveries.observe_file(out / summary.DATABASE, settled=True)
+    facts = summary.StoryFacts(
+        args.start, clock.now(), options.weeks, options.members, options.seed
     )
+    for line in summary.summary_lines(out, facts, deliveries):
+        _out(line)
     _out(f"done. Open the transcript: {transcript.resolve()}")
     _out(f"The bot's own log is in {log_file}")
     return EXIT_OK

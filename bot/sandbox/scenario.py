@@ -7,6 +7,7 @@ through `Story`. The run writes to the output folder:
 - `commands.json`: the synced command tree
 - `requests.jsonl`: every REST request the bot made, with the server's status
 - `peerpulse.db`: the bot's SQLite database
+- `consultation-1.ics`, ...: each calendar file the bot sent ("Add to calendar")
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from bot.clock import VirtualClock
 from bot.config import Settings
 from bot.logs import install_redaction
+from bot.sandbox import calendar_files
 from bot.sandbox.cast import Cast, build_cast
 from bot.sandbox.chapters import CHAPTERS
 from bot.sandbox.demo import DemoGroup
@@ -40,6 +42,9 @@ def clear_output(out_dir: Path) -> None:
     for name in ARTEFACTS:
         for suffix in ("", "-wal", "-shm"):
             (out_dir / f"{name}{suffix}").unlink(missing_ok=True)
+    for old in out_dir.glob(calendar_files.PATTERN):
+        if old.is_file():
+            old.unlink()
 
 
 def story_seconds(clock: VirtualClock) -> Callable[[], float]:
@@ -120,6 +125,7 @@ async def play_story(
     commands = server.application.commands_for(None)
     (out_dir / "commands.json").write_text(json.dumps(commands, indent=2), encoding="utf-8")
     server.write_requests(out_dir / "requests.jsonl")
+    calendar_files.write_calendar_files(server, out_dir)
     transcript = out_dir / "transcript.html"
     html = render_transcript(
         "peerpulse sandbox",

@@ -1,19 +1,22 @@
-"""`peerpulse sandbox` through the real CLI in a separate process: the four artefacts."""
+"""`peerpulse sandbox` through the real CLI in a separate process: the artefacts and summary."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
 import sys
+from datetime import datetime
 from html import unescape
 from pathlib import Path
 
+import icalendar
 import pytest
 
-from bot.sandbox.scenario import ARTEFACTS
+from bot.sandbox.scenario import ARTEFACTS, clear_output
 
 CHROMIUM_FLAGS = (
     "--headless",
@@ -61,7 +64,9 @@ def test_progress_output_is_the_story_without_log_lines(
     result, out = sandbox_run
     assert result.stderr == ""
     for line in result.stdout.splitlines():
-        assert line.startswith(("sandbox: ", "done. ", "The bot's own log is in ")), line
+        assert line.startswith(
+            ("sandbox: ", "summary over ", "  ", "done. ", "The bot's own log")
+        ), line
     # The warning Ben's closed DMs cause is in the bot's log file instead.
     log = (out / "peerpulse.log").read_text(encoding="utf-8")
     assert "WARNING bot.delivery.dispatcher: DM not delivered" in log
@@ -71,6 +76,9 @@ def test_progress_output_is_the_story_without_log_lines(
 def test_sandbox_writes_the_four_artefacts(sandbox_out: Path) -> None:
     for name in ARTEFACTS:
         assert (sandbox_out / name).stat().st_size > 0, name
+    # The database is whole on its own: the bot checkpointed it, and the summary read it
+    # without leaving a write-ahead log beside it.
+    assert not list(sandbox_out.glob("peerpulse.db-*"))
 
 
 def test_commands_json_is_the_synced_tree(sandbox_out: Path) -> None:
@@ -135,3 +143,70 @@ def test_transcript_renders_in_chromium(sandbox_out: Path, tmp_path: Path) -> No
         line for line in result.stderr.splitlines() if ":CONSOLE(" in line or "Uncaught" in line
     ]
     assert console_errors == []
+
+
+def test_the_run_ends_with_a_summary_of_the_story(
+    sandbox_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    result, out = sandbox_run
+    lines = result.stdout.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith("summary over "))
+    assert re.fullmatch(
+        r"summary over 6 weeks \(2026-03-02 → \d{4}-\d\d-\d\d\), 8 members, seed 1:", lines[head]
+    )
+    summary = lines[head + 1 : head + 7]
+    assert [line.split(":")[0] for line in summary] == [
+        "  check-ins",
+        "  DMs",
+        "  consultations",
+        "  pulse",
+        "  requests",
+        "  transcript",
+    ]
+    records = [
+        json.loads(line)
+        for line in (out / "requests.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    rejected = sum(1 for r in records if r["status"] >= 400 and r["status"] != 429)
+    limited = sum(1 for r in records if r["status"] == 429)
+    assert summary[4].startswith(f"  requests: {len(records)} to the sandbox; {rejected} rejected")
+    assert summary[4].endswith(f", {limited} rate-limited (429)")
+    assert summary[5] == f"  transcript: {out / 'transcript.html'}"
+    assert lines[head + 7].startswith("done. Open the transcript: ")
+    # DMs are counted over the whole story: more than the database still shows at the end,
+    # since the bot deletes finished rows after two days and their counts after eight.
+    sent = int(summary[1].removeprefix("  DMs: ").split(" ")[0])
+    conn = sqlite3.connect(out / "peerpulse.db")
+    try:
+        kept = conn.execute(
+            "SELECT (SELECT COUNT(*) FROM outbox WHERE status = 'sent') + "
+            "(SELECT COALESCE(SUM(count), 0) FROM delivery_counts WHERE outcome = 'sent')"
+        ).fetchone()[0]
+    finally:
+        conn.close()
+    assert sent > kept
+
+
+def test_the_calendar_files_the_bot_sent_are_saved(sandbox_out: Path) -> None:
+    files = sorted(sandbox_out.glob("*.ics"))
+    assert [f.name for f in files][:1] == ["consultation-1.ics"]
+    conn = sqlite3.connect(sandbox_out / "peerpulse.db")
+    try:
+        starts = {
+            datetime.fromisoformat(row[0])
+            for row in conn.execute("SELECT starts_at FROM consult_sessions")
+        }
+    finally:
+        conn.close()
+    for path in files:
+        calendar = icalendar.Calendar.from_ical(path.read_bytes())
+        events = list(calendar.walk("VEVENT"))
+        assert len(events) == 1
+        assert events[0].decoded("dtstart") in starts
+
+
+def test_a_new_run_clears_the_old_calendar_files(tmp_path: Path) -> None:
+    (tmp_path / "consultation-7.ics").write_bytes(b"BEGIN:VCALENDAR")
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    clear_output(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
