@@ -29,6 +29,7 @@ from typing import Final, Literal, cast
 import aiosqlite
 
 from bot.db import Database, Sql, Transaction
+from bot.delivery.outbox import OutboxItem
 from bot.ids import is_storable_id
 from bot.members.instants import from_db, optional_from_db, to_db
 from bot.pulse import pooling, scoring
@@ -461,6 +462,19 @@ async def not_answered(sql: Sql, survey_id: int, member_ids: Sequence[int]) -> l
     )
     answered = {bytes(r["member_hmac"]) for r in rows}
     return [m for m in member_ids if member_hmac(row["secret"], m) not in answered]
+
+
+async def answered_among(sql: Sql, items: Sequence[OutboxItem]) -> set[int]:
+    """Of due pulse reminder rows, the ids of those whose member has answered the survey
+    (or whose survey has closed): the dispatcher drops them. Computed in memory only."""
+    by_survey: dict[int, list[OutboxItem]] = {}
+    for item in items:
+        by_survey.setdefault(int(item.payload["survey_id"]), []).append(item)
+    answered: set[int] = set()
+    for survey_id, group in by_survey.items():
+        waiting = set(await not_answered(sql, survey_id, [item.user_id for item in group]))
+        answered |= {item.id for item in group if item.user_id not in waiting}
+    return answered
 
 
 def encode_values(values: Sequence[int]) -> str:
