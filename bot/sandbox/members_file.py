@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.db import Database
 from bot.sandbox import permissions as perm
@@ -44,13 +45,13 @@ def _minute(minute: int) -> str:
 
 def settings_entry(row: dict[str, Any]) -> dict[str, Any]:
     """One `member_preferences` row as a settings entry (without its `from`)."""
-    away = (
-        {"since": row["away_since"], "until": row["away_until"]}
-        if row["away_since"] is not None
-        else None
-    )
+    zone = row["timezone"] or row["group_zone"]
+    away = None
+    if row["away_since"] is not None:  # an instant: shown as the member's local date
+        since = datetime.fromisoformat(row["away_since"]).astimezone(ZoneInfo(zone)).date()
+        away = {"since": since.isoformat(), "until": row["away_until"]}
     return {
-        "timezone": row["timezone"] or row["group_zone"],
+        "timezone": zone,
         "hours": {
             "days": [DAY_NAMES[d] for d in range(7) if row["work_days"] & (1 << d)],
             "start": _minute(row["work_start"]),
