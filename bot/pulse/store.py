@@ -9,7 +9,8 @@ Anonymity in storage (see migrations/0010_pulse.sql for the threat model):
   invitation and reminder rows in the outbox; then the WAL is checkpointed (TRUNCATE)
   so no remnant of the open survey stays in the -wal file. `secure_delete` is on.
 - There is deliberately no function that counts the answers of an open survey.
-- The only log line about a submission is "pulse answer stored": no member, no count.
+- A submission logs nothing: not even a line without a member, since one line per answer
+  lets whoever reads the log count an open survey's answers, or a round below k.
 """
 
 from __future__ import annotations
@@ -518,7 +519,6 @@ async def submit(
             "VALUES (?, ?, ?, ?)",
             (secrets.token_bytes(ANSWER_KEY_BYTES), survey_id, row["instrument_version"], encoded),
         )
-    log.info("pulse answer stored")
     return SubmitResult.STORED
 
 
