@@ -33,6 +33,7 @@ from sandbox_audit import (
     rate_limited,
     rejected_requests,
     transcript_channel_messages,
+    unreviewed_member_columns,
     within_hours,
 )
 
@@ -145,6 +146,7 @@ def test_nothing_about_the_pulse_round_below_k_anywhere(
 
 def test_no_list_of_non_respondents_in_the_database(story_db: sqlite3.Connection) -> None:
     assert non_respondent_rows(story_db) == []
+    assert unreviewed_member_columns(story_db) == []
 
 
 # --- each check catches a hand-made bad artefact ---------------------------------------------
@@ -370,6 +372,9 @@ async def test_stored_non_respondents_are_caught(
         )
         await db.execute("UPDATE checkin_rounds SET status = 'closed', closed_at = 'x'")
         assert len(non_respondent_rows(audit)) == 1
+        assert unreviewed_member_columns(audit) == []
+        await db.execute("CREATE TABLE checkin_missing (round_id INTEGER, user_id INTEGER)")
+        assert len(unreviewed_member_columns(audit)) == 1
     finally:
         audit.close()
 
