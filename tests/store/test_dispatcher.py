@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter, deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -697,3 +698,30 @@ async def test_logs_never_name_the_recipient_of_a_pulse_dm(
     assert "kind=pulse_reminder user=-" in logged
     assert "424242" not in logged
     assert "user=515151" in logged
+
+
+async def test_a_reminder_is_checked_for_an_answer_only_when_it_would_go(
+    db: Database, clock: VirtualClock
+) -> None:
+    clock.set(MONDAY_10_NY)
+    group = await new_group(db, clock)
+    await opted_in(db, clock, group, 1, 2, 3)
+    await set_timezone(db, group, 3, "Australia/Sydney", now=clock.now())  # 02:00 there: held
+    for user in (1, 2, 3):
+        await queue(db, clock, group, user, kind="checkin_reminder")
+    asked: list[int] = []
+
+    async def answered(_sql: object, items: Sequence[OutboxItem]) -> set[int]:
+        asked.extend(item.user_id for item in items)
+        return {item.id for item in items if item.user_id in (1, 3)}  # 1 and 3 answered
+
+    fake = FakeTransport(clock)
+    dispatch = dispatcher(db, fake)
+    dispatch.register_answered_check("checkin_reminder", answered)
+    await dispatch.run_due(clock.now())
+    assert sorted(set(asked)) == [1, 2]  # the held one was not sorted by its answer
+    assert [d.user_id for d in fake.delivered] == [2]
+    rows = await db.fetchall("SELECT user_id, status, hold_reason FROM outbox ORDER BY user_id")
+    assert [tuple(row) for row in rows] == [(3, "pending", "hours")]  # finished ones are gone
+    counts = await db.fetchall("SELECT kind, outcome, count FROM delivery_counts")
+    assert [tuple(row) for row in counts] == [("checkin_reminder", "sent", 1)]  # not "answered"
