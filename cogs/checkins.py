@@ -36,7 +36,7 @@ from bot.checkins.rounds import (
     dm_round,
 )
 from bot.checkins.schedule import MAX_OPEN_HOURS, MIN_OPEN_HOURS, WEEKDAYS, next_open_after
-from bot.checkins.store import GroupSchedule, Round
+from bot.checkins.store import GroupSchedule, Round, answered_among
 from bot.delivery.outbox import OutboxItem
 from bot.errors import NotPermittedError, UserError
 from bot.groups import Group
@@ -331,5 +331,6 @@ async def setup(bot: PeerPulseBot) -> None:
     bot.add_dynamic_items(*DYNAMIC_ITEMS, NoteVisibilityButton, FlaggedNoteButton)
     bot.dm_renderers.register(OPEN_KIND, cog.render_open_dm)
     bot.dm_renderers.register(REMINDER_KIND, cog.render_reminder_dm)
+    bot.dispatcher.register_answered_check(REMINDER_KIND, answered_among)
     bot.dm_renderers.register(CANNOT_POST_KIND, cog.render_cannot_post_dm)
     cog.service.register(bot.steps)

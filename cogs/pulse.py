@@ -354,6 +354,7 @@ async def setup(bot: PeerPulseBot) -> None:
     bot.add_dynamic_items(*DYNAMIC_ITEMS)
     bot.dm_renderers.register(store.INVITE_KIND, cog.render_invite_dm)
     bot.dm_renderers.register(store.REMINDER_KIND, cog.render_reminder_dm)
+    bot.dispatcher.register_answered_check(store.REMINDER_KIND, store.answered_among)
     cog.service.register(bot.steps)
     bot.steps.register("pulse.post", cog.poster.post_due)
     bot.steps.register("pulse.forget_drafts", cog.forget_drafts)

@@ -6,6 +6,8 @@ the instants. No query here produces, and no table holds, a list of who did not 
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Literal, cast
@@ -16,6 +18,7 @@ from bot.checkins.answers import Answer, AnswerInput, Boundaries, Caseload, Visi
 from bot.checkins.schedule import CheckinSchedule, RoundWindow
 from bot.checkins.summary import RoundCounts
 from bot.db import Database, Sql
+from bot.delivery.outbox import OutboxItem
 from bot.errors import UserError
 from bot.ids import is_storable_id
 from bot.members.personal_data import REGISTRY
@@ -541,16 +544,30 @@ async def response_count(sql: Sql, round_id: int) -> int:
 
 
 async def reminder_recipients(sql: Sql, checkin: Round) -> list[int]:
-    """Who gets the round's one reminder, ascending: opted in to check-in DMs, reminders on,
-    not answered yet. One statement, however many members; the set lives only in memory."""
+    """Who the round's one reminder is queued to, ascending: every member opted in to
+    check-in DMs with reminders on, answered or not. Whether they have answered is decided
+    when it is due (`answered_among`), so the queued rows never list who had not."""
     rows = await sql.fetchall(
         "SELECT p.user_id FROM member_preferences p "
-        "WHERE p.group_id = ? AND p.dm_checkins = 1 AND p.reminders = 1 "
-        "AND NOT EXISTS (SELECT 1 FROM checkin_answers a "
-        "WHERE a.round_id = ? AND a.user_id = p.user_id) ORDER BY p.user_id",
-        (checkin.group_id, checkin.id),
+        "WHERE p.group_id = ? AND p.dm_checkins = 1 AND p.reminders = 1 ORDER BY p.user_id",
+        (checkin.group_id,),
     )
     return [int(row["user_id"]) for row in rows]
+
+
+async def answered_among(sql: Sql, items: Sequence[OutboxItem]) -> set[int]:
+    """Of due check-in reminder rows (ref: the round's period), the ids of those whose member
+    has answered that round: the dispatcher drops them. One statement per batch."""
+    if not items:
+        return set()
+    rows = await sql.fetchall(
+        "SELECT o.key AS outbox_id FROM json_each(:items) AS o "
+        "JOIN checkin_rounds r ON r.group_id = json_extract(o.value, '$[0]') "
+        "AND r.period = json_extract(o.value, '$[1]') "
+        "JOIN checkin_answers a ON a.round_id = r.id AND a.user_id = json_extract(o.value, '$[2]')",
+        {"items": json.dumps({str(i.id): [i.group_id, i.ref, i.user_id] for i in items})},
+    )
+    return {int(row["outbox_id"]) for row in rows}
 
 
 # --- history ---------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.db import Database
+from bot.db import Database, Sql
 
 from . import outbox, recipients
 from .backoff import Backoff
@@ -36,10 +36,12 @@ from .errors import (
 from .outbox import DueRow, OutboxItem
 from .pacing import DEFAULT_DM_OPENS_PER_SECOND, steady_limiter
 from .policy import (
+    ANSWERED,
     DMS_CLOSED,
     GAVE_UP,
     NO_ACCESS,
     REJECTED,
+    Decision,
     Drop,
     Hold,
     decide,
@@ -59,6 +61,16 @@ class DmTransport(Protocol):
     async def send(self, channel_id: int, item: OutboxItem) -> int:
         """Render `item` (from its kind, ref and payload) and send it; return the message id."""
         ...
+
+
+class AnsweredCheck(Protocol):
+    """Of a batch of due reminder rows, the ids of those whose member has answered since.
+
+    A capability registers one per reminder kind, so a reminder is queued to every
+    opted-in member and "who has not answered" is decided only when it is sent.
+    """
+
+    async def __call__(self, sql: Sql, items: Sequence[OutboxItem]) -> set[int]: ...
 
 
 class MemberAccess(Protocol):
@@ -287,6 +299,20 @@ class Dispatcher:
         self._settings = settings or DeliverySettings()
         self._running = asyncio.Lock()
         self._access = access
+        self._answered_checks: dict[str, AnsweredCheck] = {}
+
+    def register_answered_check(self, kind: str, check: AnsweredCheck) -> None:
+        """Drop rows of `kind` whose member has answered by the time they are due."""
+        self._answered_checks[kind] = check
+
+    async def _answered(self, sql: Sql, rows: Sequence[DueRow]) -> set[int]:
+        """Ids of the due reminder rows whose member has already answered."""
+        answered: set[int] = set()
+        for kind, check in self._answered_checks.items():
+            items = [row.item for row in rows if row.item.kind == kind]
+            if items:
+                answered |= await check(sql, items)
+        return answered
 
     async def recover(self, now: datetime) -> int:
         """Return rows whose lease expired (a crashed sender) to pending; how many."""
@@ -328,6 +354,8 @@ class Dispatcher:
             finally:
                 # Never cancelled mid-commit: it finishes what has gathered, then stops.
                 await asyncio.shield(run.sent.close(recorder))
+                # A reminder row, once finished, would say whom the bot had to remind.
+                await asyncio.shield(outbox.forget_finished_reminders(self._db))
 
     async def _feed(self, rows: Sequence[DueRow], lanes: _Lanes, run: _Run) -> int:
         """Decide and claim due rows batch by batch, handing them to the workers."""
@@ -369,6 +397,14 @@ class Dispatcher:
                     decided += 1
                 else:
                     to_send.append(row)
+            # Only a reminder about to go is checked: a held one stays whether its member
+            # answered or not, so what waits in the outbox never sorts them.
+            answered = await self._answered(tx, to_send)
+            for row in to_send:
+                if row.item.id in answered:
+                    await outbox.drop(tx, row.item.id, ANSWERED, now=now)
+            decided += len(answered)
+            to_send = [row for row in to_send if row.item.id not in answered]
             await outbox.claim(
                 tx,
                 [row.item.id for row in to_send],
@@ -513,9 +549,11 @@ class Dispatcher:
         current = await outbox.leased_row(self._db, row.item.id, self.owner)
         if current is None:
             return False
-        decision = decide(
+        decision: Decision = decide(
             current.item, current.preferences, current.group_zone, dms_closed=False, now=now
         )
+        if not isinstance(decision, (Drop, Hold)) and await self._answered(self._db, [current]):
+            decision = Drop(ANSWERED)
         if isinstance(decision, Drop):
             await outbox.drop(self._db, row.item.id, decision.outcome, now=now)
         elif isinstance(decision, Hold):

@@ -7,8 +7,10 @@ most what was in flight.
 
 Finished rows (sent, dropped, failed) are deleted `FINISHED_ROWS_KEPT` after they
 finish, leaving only anonymous counts per group, kind, outcome and day for
-`/peerpulse status`: a row names whom the bot DMed, and a reminder row names a member
-who had not answered.
+`/peerpulse status`: a row names whom the bot DMed. A reminder row is deleted as soon
+as it finishes (`forget_finished_reminders`): a reminder is queued to every opted-in
+member and dropped at send time for those who answered, so a pending row says only
+"opted in", while a finished one would say who had not answered.
 
 Kinds are named `<capability>_<what>`: the prefix (checkin, consult, pulse) says which
 DM opt-in the member must have, and a `_reminder` suffix also needs reminders on.
@@ -36,6 +38,8 @@ COUNTS_KEPT: Final = timedelta(days=8)  # /peerpulse status looks back 7 days
 # Never counted, not even anonymously: pulse reminders go only to members who have not
 # answered, so their number would be a live count of an open survey's answers.
 UNCOUNTED_KIND: Final = "pulse_reminder"
+REMINDER_KIND_PATTERN: Final = "%\\_reminder"  # LIKE ... ESCAPE '\\': kinds ending in _reminder
+UNCOUNTED_OUTCOME: Final = "answered"  # not a delivery: the member answered before it was due
 _ITEM_COLUMNS = (
     "o.id, o.group_id, o.user_id, o.kind, o.ref, o.payload, o.due_at, o.expires_at, o.attempts"
 )
@@ -414,5 +418,34 @@ async def purge_finished(db: Database, now: datetime) -> int:
         )
         await tx.execute(
             "DELETE FROM delivery_counts WHERE day < ?", ((now - COUNTS_KEPT).date().isoformat(),)
+        )
+    return len(deleted)
+
+
+async def forget_finished_reminders(db: Database) -> int:
+    """Fold every finished reminder row into anonymous counts and delete it; how many.
+
+    Pulse reminders and reminders dropped because the member had answered are deleted
+    without being counted. Idempotent.
+    """
+    finished = (
+        "finished_at IS NOT NULL AND +status IN ('sent', 'dropped', 'failed') "
+        "AND kind LIKE :pattern ESCAPE '\\'"
+    )
+    params = {"pattern": REMINDER_KIND_PATTERN}
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO delivery_counts (group_id, kind, outcome, day, count) "  # noqa: S608 - constant clause
+            "SELECT group_id, kind, COALESCE(outcome, status), substr(finished_at, 1, 10), "
+            f"COUNT(*) FROM outbox WHERE {finished} "
+            "AND kind != :uncounted AND COALESCE(outcome, '') != :answered "
+            "GROUP BY group_id, kind, COALESCE(outcome, status), substr(finished_at, 1, 10) "
+            "ON CONFLICT (group_id, kind, outcome, day) "
+            "DO UPDATE SET count = count + excluded.count",
+            {**params, "uncounted": UNCOUNTED_KIND, "answered": UNCOUNTED_OUTCOME},
+        )
+        deleted = await tx.fetchall(
+            f"DELETE FROM outbox WHERE {finished} RETURNING 1",  # noqa: S608 - constant clause
+            params,
         )
     return len(deleted)

@@ -45,6 +45,7 @@ DMS_CLOSED = "dms_closed"
 NO_ACCESS = "no_access"  # the member left the server or can no longer see the group's channel
 GAVE_UP = "gave_up"
 REJECTED = "rejected"
+ANSWERED = "answered"  # a reminder whose member answered before it went: never counted
 
 
 @dataclass(frozen=True)

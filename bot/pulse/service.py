@@ -259,9 +259,9 @@ class PulseService:
         return opened
 
     async def remind_due(self, now: datetime) -> int:
-        """Queue the one reminder of each due survey, only to opted-in members who have not
-        answered (by HMAC). Returns how many surveys were reminded, never how many DMs:
-        the scheduler logs it, and that number would count who has not answered."""
+        """Queue the one reminder of each due survey to every opted-in member; those who
+        have answered (by HMAC) are dropped when it is due (`answered_among`), so the queued
+        rows never list who had not. Returns how many surveys were reminded."""
         reminded = 0
         for survey in await store.surveys_due_reminder(self.db, now):
             async with self.db.transaction() as tx:
@@ -271,7 +271,7 @@ class PulseService:
                 await self.enqueue_many(
                     tx,
                     group_id=survey.group_id,
-                    user_ids=await store.not_answered(tx, survey.id, invited),
+                    user_ids=invited,
                     kind=store.REMINDER_KIND,
                     ref=survey.ref,
                     due_at=max(survey.reminder_due_at, now),

@@ -9,7 +9,8 @@ Anonymity in storage (see migrations/0010_pulse.sql for the threat model):
   invitation and reminder rows in the outbox; then the WAL is checkpointed (TRUNCATE)
   so no remnant of the open survey stays in the -wal file. `secure_delete` is on.
 - There is deliberately no function that counts the answers of an open survey.
-- The only log line about a submission is "pulse answer stored": no member, no count.
+- A submission logs nothing: not even a line without a member, since one line per answer
+  lets whoever reads the log count an open survey's answers, or a round below k.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Final, Literal, cast
 import aiosqlite
 
 from bot.db import Database, Sql, Transaction
+from bot.delivery.outbox import OutboxItem
 from bot.ids import is_storable_id
 from bot.members.instants import from_db, optional_from_db, to_db
 from bot.pulse import pooling, scoring
@@ -463,6 +465,19 @@ async def not_answered(sql: Sql, survey_id: int, member_ids: Sequence[int]) -> l
     return [m for m in member_ids if member_hmac(row["secret"], m) not in answered]
 
 
+async def answered_among(sql: Sql, items: Sequence[OutboxItem]) -> set[int]:
+    """Of due pulse reminder rows, the ids of those whose member has answered the survey
+    (or whose survey has closed): the dispatcher drops them. Computed in memory only."""
+    by_survey: dict[int, list[OutboxItem]] = {}
+    for item in items:
+        by_survey.setdefault(int(item.payload["survey_id"]), []).append(item)
+    answered: set[int] = set()
+    for survey_id, group in by_survey.items():
+        waiting = set(await not_answered(sql, survey_id, [item.user_id for item in group]))
+        answered |= {item.id for item in group if item.user_id not in waiting}
+    return answered
+
+
 def encode_values(values: Sequence[int]) -> str:
     """Item values as digits, e.g. (3, 1, 2) -> "312"."""
     if not values or any(not 0 <= v <= 9 for v in values):
@@ -504,7 +519,6 @@ async def submit(
             "VALUES (?, ?, ?, ?)",
             (secrets.token_bytes(ANSWER_KEY_BYTES), survey_id, row["instrument_version"], encoded),
         )
-    log.info("pulse answer stored")
     return SubmitResult.STORED
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -40,6 +41,9 @@ class RunningBot:
     db: Database
     task: asyncio.Task[None]
     clock: Clock
+    # Called with the clock's time before and after every tick's steps (the sandbox records
+    # members' settings with it: they change only between ticks, DMs go out only in them).
+    observers: list[Callable[[datetime], Awaitable[None]]] = field(default_factory=list)
 
     async def advance(self, delta: timedelta) -> dict[str, int]:
         """Move the virtual clock forward and run what is due then, as a tick would."""
@@ -50,7 +54,13 @@ class RunningBot:
 
     async def tick(self) -> dict[str, int]:
         """Run every due step at the clock's current time."""
-        return await self.bot.steps.run_due(self.clock.now())
+        now = self.clock.now()
+        for observe in self.observers:
+            await observe(now)
+        results = await self.bot.steps.run_due(now)
+        for observe in self.observers:
+            await observe(self.clock.now())
+        return results
 
     async def stop(self) -> None:
         """Disconnect, wait for the connection task, close the database, restore endpoints."""

@@ -8,6 +8,7 @@ through `Story`. The run writes to the output folder:
 - `requests.jsonl`: every REST request the bot made, with the server's status
 - `peerpulse.db`: the bot's SQLite database
 - `consultation-1.ics`, ...: each calendar file the bot sent ("Add to calendar")
+- `members.json`: each person's role, DM channel, membership and settings over time
 """
 
 from __future__ import annotations
@@ -27,13 +28,20 @@ from bot.sandbox.cast import Cast, build_cast
 from bot.sandbox.chapters import CHAPTERS
 from bot.sandbox.demo import DemoGroup
 from bot.sandbox.group_life import GroupLife
+from bot.sandbox.members_file import record_settings, write_members
 from bot.sandbox.running_bot import sandbox_settings, start_bot
 from bot.sandbox.server import SandboxServer
 from bot.sandbox.story import Progress, Story
 from bot.sandbox.story_options import StoryOptions
 from bot.sandbox.transcript import render_transcript
 
-ARTEFACTS = ("transcript.html", "commands.json", "requests.jsonl", "peerpulse.db")
+ARTEFACTS = (
+    "transcript.html",
+    "commands.json",
+    "requests.jsonl",
+    "peerpulse.db",
+    "members.json",
+)
 
 
 def clear_output(out_dir: Path) -> None:
@@ -112,6 +120,7 @@ async def play_story(
     settings = sandbox_settings(server, group.credentials.token, out_dir / "peerpulse.db")
     progress("starting the real peerpulse bot against it and syncing commands")
     running = await start_bot(settings, clock)
+    history = record_settings(running, group.guild_id)
     try:
         story = Story(server, group, running, clock, progress, out_dir, options)
         if cast is not None:
@@ -121,11 +130,13 @@ async def play_story(
             progress(f"chapter: {chapter.__name__.replace('_', ' ')}")
             await chapter(story)
     finally:
+        await history.snapshot(clock.now())
         await running.stop()
     commands = server.application.commands_for(None)
     (out_dir / "commands.json").write_text(json.dumps(commands, indent=2), encoding="utf-8")
     server.write_requests(out_dir / "requests.jsonl")
     calendar_files.write_calendar_files(server, out_dir)
+    write_members(out_dir / "members.json", server.world, group, history)
     transcript = out_dir / "transcript.html"
     html = render_transcript(
         "peerpulse sandbox",

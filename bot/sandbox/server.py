@@ -217,8 +217,7 @@ class SandboxServer:
 
     def remove_member(self, guild_id: int, user_id: int) -> None:
         """The user leaves the guild (GUILD_MEMBER_REMOVE goes only to bots with that intent)."""
-        guild = self.world.guild(guild_id)
-        if guild.members.pop(user_id, None) is not None:
+        if self.world.remove_member(guild_id, user_id) is not None:
             user = self.world.user(user_id)
             data = {
                 "guild_id": str(guild_id),

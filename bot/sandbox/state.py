@@ -138,6 +138,17 @@ class Member:
     nick: str | None = None
 
 
+@dataclass(frozen=True)
+class MembershipChange:
+    """A user joined or left a guild at a (virtual) instant; `member` as it was then."""
+
+    guild_id: int
+    user_id: int
+    joined: bool
+    at: datetime
+    member: Member
+
+
 @dataclass
 class ScheduledEvent:
     """A guild scheduled event, kept as the Discord JSON object."""
@@ -362,6 +373,8 @@ class World:
         self._by_nonce: dict[tuple[int, str], int] = {}
         # Every change to every guild scheduled event, deleted ones included.
         self.event_log: list[EventChange] = []
+        # Every join and leave of every guild, in order (who was a member when).
+        self.membership_log: list[MembershipChange] = []
         # (message id, component) for every interactive component ever put on a message,
         # including those later edited away: what a client may still press.
         self.emitted_components: list[tuple[int, dict[str, Any]]] = []
@@ -485,8 +498,20 @@ class World:
         if member is None:
             member = Member(guild_id, user_id, role_ids, joined_at=self.clock())
             guild.members[user_id] = member
+            self.membership_log.append(
+                MembershipChange(guild_id, user_id, True, member.joined_at, member)
+            )
         else:
             member.roles.extend(r for r in role_ids if r not in member.roles)
+        return member
+
+    def remove_member(self, guild_id: int, user_id: int) -> Member | None:
+        """The user leaves the guild; their membership as it was, or None if they were not in."""
+        member = self.guild(guild_id).members.pop(user_id, None)
+        if member is not None:
+            self.membership_log.append(
+                MembershipChange(guild_id, user_id, False, self.clock(), member)
+            )
         return member
 
     def dm_channel(self, user_id: int) -> Channel:

@@ -8,7 +8,6 @@ import re
 import shutil
 import sqlite3
 import subprocess
-import sys
 from datetime import datetime
 from html import unescape
 from pathlib import Path
@@ -32,30 +31,7 @@ CHROMIUM_FLAGS = (
 )
 
 
-@pytest.fixture(scope="module")
-def sandbox_run(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[subprocess.CompletedProcess[str], Path]:
-    folder = tmp_path_factory.mktemp("sandbox")
-    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("PEERPULSE_")}
-    result = subprocess.run(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "bot", "sandbox", "--out", str(folder / "out")],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "sandbox: chapter:" in result.stdout
-    assert f"Open the transcript: {folder / 'out' / 'transcript.html'}" in result.stdout
-    return result, folder / "out"
-
-
-@pytest.fixture(scope="module")
-def sandbox_out(sandbox_run: tuple[subprocess.CompletedProcess[str], Path]) -> Path:
-    return sandbox_run[1]
+# `sandbox_run` and `sandbox_out` (one run per session) are in tests/cli/conftest.py.
 
 
 def test_progress_output_is_the_story_without_log_lines(

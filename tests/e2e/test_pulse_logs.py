@@ -74,13 +74,11 @@ async def test_no_log_line_names_a_submitter_or_counts_an_open_pulse(
     text = "\n".join(debug_logging.handler.format(r) for r in records)
     named = [m for m in submitters if str(m) in text or m.to_bytes(8, "big").hex() in text]
     assert named == []
-    stored = [r for r in while_open if r.getMessage() == "pulse answer stored"]
-    assert len(stored) == len(submitters)
+    # No line per answer either (counting those lines would count the answers).
     counting = [
         r.getMessage()
         for r in while_open
-        if re.search(r"answer|respon|submi|particip", r.getMessage(), re.IGNORECASE)
-        and r.getMessage() != "pulse answer stored"
+        if re.search(r"answer|respon|submi|particip|stored", r.getMessage(), re.IGNORECASE)
     ]
     assert counting == []
 

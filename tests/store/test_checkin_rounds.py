@@ -17,6 +17,7 @@ from bot.checkins.summary import CheckinSummary
 from bot.clock import VirtualClock
 from bot.config import GroupDefaults
 from bot.db import Database
+from bot.delivery import outbox
 from bot.errors import UserError
 from bot.groups import ensure_group
 from bot.members.personal_data import forget_member
@@ -123,11 +124,17 @@ async def test_a_full_week(world: World) -> None:
     assert (first.replaced, edit.replaced) == (False, True)
     await service.answer(checkin.id, 9, form(3), OPENS + timedelta(hours=3))  # answered in channel
 
-    # The one reminder: opted in (1, 2, 3), not answered (2, 3), reminders on (3).
+    # The one reminder is queued to everyone opted in (1, 2, 3) with reminders on (1, 3),
+    # answered or not: the queue never lists who had not answered. At send time the
+    # dispatcher drops member 1's (answered) through `answered_among`.
     assert (await world.tick(OPENS + timedelta(hours=23)))["checkins.remind"] == 0
-    assert (await world.tick(OPENS + timedelta(hours=24)))["checkins.remind"] == 1
+    assert (await world.tick(OPENS + timedelta(hours=24)))["checkins.remind"] == 2
     assert (await world.tick(OPENS + timedelta(hours=25)))["checkins.remind"] == 0
-    assert await world.outbox("checkin_reminder") == [3]
+    assert await world.outbox("checkin_reminder") == [1, 3]
+    due = await outbox.due_rows(world.db, OPENS + timedelta(hours=25), 10)
+    items = [row.item for row in due if row.item.kind == "checkin_reminder"]
+    assert await store.answered_among(world.db, items) == {items[0].id}
+    assert items[0].user_id == 1
 
     await service.answer(
         checkin.id, 3, form(5, note="ok", note_visibility="group"), CLOSES - timedelta(seconds=1)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter, deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -235,12 +236,14 @@ async def test_away_and_opted_out_members_are_skipped_and_recorded(
     fake = FakeTransport(clock)
     await dispatcher(db, fake).run_due(clock.now())
     rows = await db.fetchall("SELECT user_id, kind, status, outcome FROM outbox ORDER BY id")
+    # A finished reminder row is deleted at once, kept only as an anonymous count.
     assert [tuple(row) for row in rows] == [
         (1, "checkin_prompt", "dropped", "away"),
         (2, "checkin_prompt", "dropped", "opted_out"),
-        (3, "checkin_reminder", "dropped", "opted_out"),
         (3, "checkin_prompt", "sent", "sent"),
     ]
+    counts = await db.fetchall("SELECT kind, outcome, count FROM delivery_counts")
+    assert [tuple(row) for row in counts] == [("checkin_reminder", "opted_out", 1)]
     assert fake.calls == [("open", 3), ("send", 3)]
 
 
@@ -260,10 +263,8 @@ async def test_closed_dms_are_tried_once_until_the_member_interacts_and_a_day_ha
     await dispatch.run_due(clock.now())
     assert fake.sends_to(1) == 1
     rows = await db.fetchall("SELECT status, outcome, last_error FROM outbox ORDER BY id")
-    assert [tuple(row) for row in rows] == [  # the reminder is urgent: it was tried first
-        ("dropped", "dms_closed", None),
-        ("failed", "dms_closed", "50007"),
-    ]
+    # The reminder is urgent: it was tried first (and, finished, deleted: counted only).
+    assert [tuple(row) for row in rows] == [("dropped", "dms_closed", None)]
     # Closed is per person: another group's DM is not tried either.
     await queue(db, clock, other_group, 1, ref="round-9")
     clock.advance(timedelta(hours=1))
@@ -697,3 +698,30 @@ async def test_logs_never_name_the_recipient_of_a_pulse_dm(
     assert "kind=pulse_reminder user=-" in logged
     assert "424242" not in logged
     assert "user=515151" in logged
+
+
+async def test_a_reminder_is_checked_for_an_answer_only_when_it_would_go(
+    db: Database, clock: VirtualClock
+) -> None:
+    clock.set(MONDAY_10_NY)
+    group = await new_group(db, clock)
+    await opted_in(db, clock, group, 1, 2, 3)
+    await set_timezone(db, group, 3, "Australia/Sydney", now=clock.now())  # 02:00 there: held
+    for user in (1, 2, 3):
+        await queue(db, clock, group, user, kind="checkin_reminder")
+    asked: list[int] = []
+
+    async def answered(_sql: object, items: Sequence[OutboxItem]) -> set[int]:
+        asked.extend(item.user_id for item in items)
+        return {item.id for item in items if item.user_id in (1, 3)}  # 1 and 3 answered
+
+    fake = FakeTransport(clock)
+    dispatch = dispatcher(db, fake)
+    dispatch.register_answered_check("checkin_reminder", answered)
+    await dispatch.run_due(clock.now())
+    assert sorted(set(asked)) == [1, 2]  # the held one was not sorted by its answer
+    assert [d.user_id for d in fake.delivered] == [2]
+    rows = await db.fetchall("SELECT user_id, status, hold_reason FROM outbox ORDER BY user_id")
+    assert [tuple(row) for row in rows] == [(3, "pending", "hours")]  # finished ones are gone
+    counts = await db.fetchall("SELECT kind, outcome, count FROM delivery_counts")
+    assert [tuple(row) for row in counts] == [("checkin_reminder", "sent", 1)]  # not "answered"

@@ -10,6 +10,7 @@ import pytest
 from bot.clock import VirtualClock
 from bot.config import GroupDefaults
 from bot.db import Database
+from bot.delivery import outbox
 from bot.errors import UserError
 from bot.groups import ensure_group
 from bot.members.preferences import set_dm_opt_in
@@ -106,7 +107,7 @@ async def test_after_downtime_a_survey_opens_late_only_while_useful(
     assert await service.open_due(late + timedelta(minutes=5)) == 0
 
 
-async def test_one_reminder_only_to_those_who_have_not_answered(
+async def test_one_reminder_queued_to_every_opted_in_member_and_dropped_if_answered(
     db: Database, clock: VirtualClock
 ) -> None:
     service, group_id = await service_for(db, clock, reminders=True)
@@ -119,7 +120,13 @@ async def test_one_reminder_only_to_those_who_have_not_answered(
     assert await service.remind_due(survey.reminder_due_at) == 1  # surveys, never DMs
     assert await service.remind_due(survey.reminder_due_at + timedelta(hours=1)) == 0
     reminders = [r for r in await outbox_rows(db) if r[0] == "pulse_reminder"]
-    assert [r[1] for r in reminders] == MEMBERS[1:4]
+    # Queued to every opted-in member (the queue lists no one as "not answered"); the
+    # dispatcher asks `answered_among` when it is due and drops the first member's.
+    assert [r[1] for r in reminders] == MEMBERS[:4]
+    due = await outbox.due_rows(db, survey.reminder_due_at, 20)
+    items = [row.item for row in due if row.item.kind == "pulse_reminder"]
+    answered = await store.answered_among(db, items)
+    assert [item.user_id for item in items if item.id in answered] == [MEMBERS[0]]
     await service.close_due(survey.closes_at)
     assert await outbox_rows(db) == []
 

@@ -99,9 +99,8 @@ async def test_submission_logs_no_member_and_no_count(
     caplog.set_level("DEBUG", logger="bot")  # aiosqlite's own DEBUG is capped in bot.logs
     for member in MEMBERS[:3]:
         await store.submit(db, survey.id, member, ANSWER, OPENS + timedelta(hours=1))
-    ours = [r for r in caplog.records if r.name.startswith("bot")]
-    assert [r.getMessage() for r in ours] == ["pulse answer stored"] * 3
-    assert not any(str(m) in r.getMessage() for m in MEMBERS for r in ours)
+    # Not even an anonymous line per answer: counting lines would count the answers.
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("bot")] == []
 
 
 async def answer_all(db: Database, survey: store.Survey, members: list[int]) -> None:
