@@ -12,6 +12,7 @@ someone who has left.
 from __future__ import annotations
 
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -56,6 +57,10 @@ class GroupLife:
     seen: set[int] = field(default_factory=set)
     plans: list[_Plan] = field(default_factory=list)
     away_until: dict[int, datetime] = field(default_factory=dict)
+    # Run after each action, before the next: the bot's due steps at this instant, which
+    # finish what an action started in the background (an announcement's redraw), so the
+    # next member's action never races it and a seed replays the same requests.
+    settle: Callable[[], Awaitable[object]] | None = None
     answered: int = 0
 
     def __post_init__(self) -> None:
@@ -86,6 +91,8 @@ class GroupLife:
             away = self.away_until.get(plan.user_id)
             if plan.user_id in self._present() and (away is None or plan.at >= away):
                 await self._act(plan)
+                if self.settle is not None:
+                    await self.settle()
 
     def _present(self) -> set[int]:
         return set(self.server.world.guild(self.group.guild_id).members)

@@ -125,7 +125,7 @@ async def play_story(
         story = Story(server, group, running, clock, progress, out_dir, options)
         if cast is not None:
             story.cast = cast
-            story.life = GroupLife(server, group, cast, story.rng)
+            story.life = GroupLife(server, group, cast, story.rng, settle=running.tick)
         for chapter in CHAPTERS:
             progress(f"chapter: {chapter.__name__.replace('_', ' ')}")
             await chapter(story)

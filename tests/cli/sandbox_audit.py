@@ -330,8 +330,8 @@ def public_request_texts(records: Iterable[Record], people: Sequence[Person]) ->
 def transcript_channel_messages(page: str) -> list[str]:
     """The text of every non-ephemeral message on the transcript's channel pages."""
     texts = []
-    for section in page.split('<section class="timeline"')[1:]:
-        if '<p class="muted">channel ·' not in section:
+    for section in re.split(r'<section class="timeline[" ]', page)[1:]:
+        if not section.startswith("page channel"):
             continue
         for article in re.findall(r'<article class="msg">(.*?)</article>', section, re.S):
             texts.append(_normalise(re.sub(r"<[^>]+>", " ", article)))

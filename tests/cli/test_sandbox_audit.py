@@ -39,6 +39,7 @@ from sandbox_audit import (
 
 from bot.clock import VirtualClock
 from bot.db import Database
+from bot.sandbox.transcript import TranscriptMessage, TranscriptTimeline, render_transcript
 
 # The story's notes that must never reach a channel: Dev's note to the moderators, Ben's
 # note before he edited out the client's name (bot/sandbox/chapters/checkins.py), and the
@@ -64,7 +65,7 @@ def people(sandbox_out: Path) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def story_db(sandbox_out: Path) -> Iterator[sqlite3.Connection]:
-    conn = sqlite3.connect(f"file:{sandbox_out / 'peerpulse.db'}?mode=ro", uri=True)
+    conn = sqlite3.connect(f"file:{sandbox_out / 'peerpulse.db'}?mode=ro&immutable=1", uri=True)
     try:
         yield conn
     finally:
@@ -285,11 +286,21 @@ def test_a_private_note_in_a_channel_is_caught() -> None:
     assert len(private_text_leaks(public, [note])) == 1
     post["body"]["flags"] = 64  # ephemeral: fine
     assert private_text_leaks(public_request_texts([post], [ana()]), [note]) == []
-    page = (
-        '<section class="timeline" id="t0"><h2>#peer-consult</h2><p class="muted">channel · '
-        f'times in UTC</p><article class="msg"><div>{note.replace(" ", "  ")}</div></article>'
-        '</section><section class="timeline" id="t1"><h2>Only Mira could see</h2>'
-        f'<p class="muted">ephemeral replies</p><article class="msg ephemeral">{note}</article>'
+    when = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
+    page = render_transcript(
+        "audit",
+        [
+            TranscriptTimeline(
+                "#peer-consult", "channel", None, [TranscriptMessage("peerpulse", True, when, note)]
+            ),
+            TranscriptTimeline(
+                "Only Mira could see",
+                "ephemeral",
+                "Europe/London",
+                [TranscriptMessage("peerpulse", True, when, note, ephemeral_to="Mira")],
+            ),
+        ],
+        generated_at=when,
     )
     assert len(transcript_channel_messages(page)) == 1
     assert len(private_text_leaks(transcript_channel_messages(page), [note])) == 1

@@ -76,7 +76,7 @@ def test_requests_jsonl_holds_no_rejected_request(sandbox_out: Path) -> None:
 
 
 def test_database_has_the_group_the_story_configured(sandbox_out: Path) -> None:
-    conn = sqlite3.connect(sandbox_out / "peerpulse.db")
+    conn = sqlite3.connect(f"file:{sandbox_out / 'peerpulse.db'}?mode=ro&immutable=1", uri=True)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         zone = conn.execute("SELECT timezone FROM groups").fetchone()
@@ -166,7 +166,7 @@ def test_the_run_ends_with_a_summary_of_the_story(
 def test_the_calendar_files_the_bot_sent_are_saved(sandbox_out: Path) -> None:
     files = sorted(sandbox_out.glob("*.ics"))
     assert [f.name for f in files][:1] == ["consultation-1.ics"]
-    conn = sqlite3.connect(sandbox_out / "peerpulse.db")
+    conn = sqlite3.connect(f"file:{sandbox_out / 'peerpulse.db'}?mode=ro&immutable=1", uri=True)
     try:
         starts = {
             datetime.fromisoformat(row[0])
