@@ -13,9 +13,10 @@ who have not answered.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -29,7 +30,6 @@ from bot.delivery.policy import (
     NO_ACCESS,
     OPTED_OUT,
     REJECTED,
-    SENT,
     STALE,
 )
 from bot.members.instants import to_db
@@ -48,8 +48,9 @@ NOT_SENT_LABELS: Mapping[str, str] = {
     STALE: "too late",
     REJECTED: "refused by Discord",
     GAVE_UP: "Discord kept failing",
-    WITHDRAWN: "withdrawn",
+    WITHDRAWN: "no longer needed",  # answered already, or the round closed
 }
+_MESSAGE_POST = re.compile(r"/api/v\d+/channels/(\d+)/messages$")
 # Discord error codes a reader may not know by number.
 ERROR_CODES: Mapping[int, str] = {50007: "a member's DMs are closed"}
 
@@ -108,28 +109,53 @@ class DeliveryTally:
         finally:
             conn.close()
 
-    def line(self) -> str:
-        """DMs sent, held until a member's hours, not sent and why, still waiting."""
+    def line(self, delivered: int) -> str:
+        """DMs sent (`delivered`: those Discord accepted, from requests.jsonl), held until a
+        member's hours, not sent and why, still waiting.
+
+        A finished reminder row is deleted at once, so a row that vanished was sent or found
+        no longer needed (answered, or its round closed); the requests tell which.
+        """
         counts = Counter(self.outcomes.values())
-        not_sent = {o: counts[o] for o in NOT_SENT_LABELS if counts[o]}
-        unknown = sum(
-            n for o, n in counts.items() if o not in {*NOT_SENT_LABELS, *UNFINISHED, SENT}
-        )
-        parts = [
-            f"{counts[SENT]} sent",
-            f"{len(self.held)} held until a member's hours",
-        ]
-        total_not_sent = sum(not_sent.values()) + unknown
-        reasons = [f"{n} {NOT_SENT_LABELS[o]}" for o, n in not_sent.items()]
-        if unknown:
-            reasons.append(f"{unknown} other")
-        parts.append(
-            f"{total_not_sent} not sent ({', '.join(reasons)})" if reasons else "0 not sent"
-        )
         waiting = sum(counts[status] for status in UNFINISHED)
+        finished = len(self.outcomes) - waiting
+        known = {o: counts[o] for o in NOT_SENT_LABELS if o != WITHDRAWN and counts[o]}
+        not_sent = max(0, finished - delivered)
+        reasons = [f"{n} {NOT_SENT_LABELS[o]}" for o, n in known.items()]
+        other = not_sent - sum(known.values())
+        if other > 0:
+            reasons.append(f"{other} {NOT_SENT_LABELS[WITHDRAWN]}")
+        parts = [
+            f"{delivered} sent",
+            f"{len(self.held)} held until a member's hours",
+            f"{not_sent} not sent ({', '.join(reasons)})" if reasons else "0 not sent",
+        ]
         if waiting:
             parts.append(f"{waiting} still waiting at the end")
         return "DMs: " + ", ".join(parts)
+
+
+def delivered_dms(records: Iterable[Mapping[str, Any]], dm_channels: Collection[str]) -> int:
+    """Messages the bot posted in members' DM channels that Discord accepted."""
+    delivered = 0
+    for record in records:
+        posted = _MESSAGE_POST.match(str(record.get("path", "")).split("?")[0])
+        if (
+            posted is not None
+            and record.get("method") == "POST"
+            and 200 <= int(record.get("status", 0)) < 300
+            and posted[1] in dm_channels
+        ):
+            delivered += 1
+    return delivered
+
+
+def dm_channels(members_file: Path) -> set[str]:
+    """The DM channel of each person in members.json (none before it is written)."""
+    if not members_file.is_file():
+        return set()
+    people = json.loads(members_file.read_text(encoding="utf-8"))
+    return {str(p["dm_channel_id"]) for p in people if p.get("dm_channel_id")}
 
 
 def checkin_line(conn: sqlite3.Connection) -> str:
@@ -233,15 +259,17 @@ def summary_lines(out_dir: Path, facts: StoryFacts, deliveries: DeliveryTally) -
     """The end summary of the finished run whose artefacts are in `out_dir`."""
     conn = open_read_only(out_dir / DATABASE, settled=True)
     try:
+        records = read_requests(out_dir / REQUESTS)
+        delivered = delivered_dms(records, dm_channels(out_dir / "members.json"))
         body = [
             checkin_line(conn),
-            deliveries.line(),
+            deliveries.line(delivered),
             consultation_line(conn, facts.end),
             pulse_line(conn),
         ]
     finally:
         conn.close()
-    body.append(request_line(read_requests(out_dir / REQUESTS)))
+    body.append(request_line(records))
     body.append(f"transcript: {(out_dir / 'transcript.html').resolve()}")
     head = (
         f"summary over {facts.weeks} weeks ({facts.start:%Y-%m-%d} → {facts.end:%Y-%m-%d}), "

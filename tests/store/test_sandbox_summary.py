@@ -16,6 +16,7 @@ from bot.sandbox.summary import (
     StoryFacts,
     checkin_line,
     consultation_line,
+    delivered_dms,
     open_read_only,
     pulse_line,
     request_line,
@@ -94,13 +95,13 @@ async def test_dms_are_counted_though_finished_rows_are_purged_and_ids_reused(
     await queue(db, clock, group, ANA, "pulse_reminder")
     observe(tally, db)
 
-    assert tally.line() == (
+    assert tally.line(delivered=2) == (
         "DMs: 2 sent, 1 held until a member's hours, 1 not sent (1 away), "
         "1 still waiting at the end"
     )
 
 
-async def test_a_dm_deleted_before_it_was_sent_counts_as_withdrawn(
+async def test_a_dm_deleted_before_it_was_sent_counts_as_no_longer_needed(
     db: Database, clock: VirtualClock
 ) -> None:
     group = await new_group(db, clock)
@@ -109,7 +110,36 @@ async def test_a_dm_deleted_before_it_was_sent_counts_as_withdrawn(
     observe(tally, db)
     await db.execute("DELETE FROM outbox WHERE id = ?", (invite,))  # the survey closed
     observe(tally, db)
-    assert tally.line() == "DMs: 0 sent, 0 held until a member's hours, 1 not sent (1 withdrawn)"
+    assert tally.line(delivered=0) == (
+        "DMs: 0 sent, 0 held until a member's hours, "
+        "1 not sent (1 no longer needed)"
+    )
+
+
+async def test_a_reminder_sent_and_deleted_within_one_tick_counts_as_sent(
+    db: Database, clock: VirtualClock
+) -> None:
+    """Finished reminder rows go at once: whether one was sent is read from the requests."""
+    group = await new_group(db, clock)
+    tally = DeliveryTally()
+    for member in (ANA, BEN):
+        reminder = await queue(db, clock, group, member, "checkin_reminder")
+        observe(tally, db)
+        await db.execute("DELETE FROM outbox WHERE id = ?", (reminder,))
+        observe(tally, db)
+        clock.advance(timedelta(minutes=1))
+    # Ana's reached her DM channel (5); Ben had answered, so his was dropped unsent.
+    records = [
+        {"method": "POST", "path": "/api/v10/channels/5/messages", "status": 200},
+        {"method": "POST", "path": "/api/v10/channels/6/messages", "status": 200},  # a channel
+        {"method": "POST", "path": "/api/v10/channels/7/messages", "status": 403},
+    ]
+    delivered = delivered_dms(records, {"5", "7"})
+    assert delivered == 1
+    assert tally.line(delivered) == (
+        "DMs: 1 sent, 0 held until a member's hours, "
+        "1 not sent (1 no longer needed)"
+    )
 
 
 async def test_checkins_count_closed_rounds_from_their_stored_counts(
