@@ -111,8 +111,7 @@ async def test_a_dm_deleted_before_it_was_sent_counts_as_no_longer_needed(
     await db.execute("DELETE FROM outbox WHERE id = ?", (invite,))  # the survey closed
     observe(tally, db)
     assert tally.line(delivered=0) == (
-        "DMs: 0 sent, 0 held until a member's hours, "
-        "1 not sent (1 no longer needed)"
+        "DMs: 0 sent, 0 held until a member's hours, 1 not sent (1 no longer needed)"
     )
 
 
@@ -137,8 +136,7 @@ async def test_a_reminder_sent_and_deleted_within_one_tick_counts_as_sent(
     delivered = delivered_dms(records, {"5", "7"})
     assert delivered == 1
     assert tally.line(delivered) == (
-        "DMs: 1 sent, 0 held until a member's hours, "
-        "1 not sent (1 no longer needed)"
+        "DMs: 1 sent, 0 held until a member's hours, 1 not sent (1 no longer needed)"
     )
 
 
