@@ -186,3 +186,13 @@ def test_a_new_run_clears_the_old_calendar_files(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
     clear_output(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_the_readme_shows_the_summary_the_default_run_prints(
+    sandbox_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("```text\nsummary over ", 1)[1].split("```", 1)[0].splitlines()
+    lines = sandbox_run[0].stdout.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith("summary over "))
+    assert shown[:6] == [lines[head].removeprefix("summary over "), *lines[head + 1 : head + 6]]
