@@ -1,7 +1,10 @@
-"""Shared fixtures: a virtual clock and a temporary database with the migrations applied."""
+"""Shared fixtures: a virtual clock, a temporary database with the migrations applied, and
+headless Chromium."""
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +14,10 @@ import pytest
 from bot.clock import VirtualClock
 from bot.db import Database
 from bot.migrations import migrate
+
+# tests/tools holds what the tests share with the scripts beside them (headless Chromium).
+sys.path.insert(0, str(Path(__file__).parent / "tools"))
+import headless
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday, a week before US DST starts
 
@@ -37,3 +44,14 @@ def _no_stray_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.upper().startswith("PEERPULSE_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Chromium's binary. CI installs it (.ci/run), so there a missing one fails the test."""
+    found = headless.find()
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{headless.MISSING}; CI must install it")
+        pytest.skip(headless.MISSING)
+    return found

@@ -3,33 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import sqlite3
 import subprocess
 from datetime import datetime
 from html import unescape
 from pathlib import Path
 
+import headless
 import icalendar
-import pytest
 
 from bot.sandbox.scenario import ARTEFACTS, clear_output
-
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--enable-logging=stderr",
-    "--v=0",
-)
-
 
 # `sandbox_run` and `sandbox_out` (one run per session) are in tests/cli/conftest.py.
 
@@ -92,33 +76,18 @@ def test_transcript_shows_what_people_saw(sandbox_out: Path) -> None:
     assert "<script" not in html
 
 
-def test_transcript_renders_in_chromium(sandbox_out: Path, tmp_path: Path) -> None:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must install Debian's chromium to render the transcript")
-        pytest.skip("chromium is not installed (CI installs it)")
+def test_transcript_renders_in_chromium(sandbox_out: Path, tmp_path: Path, chromium: str) -> None:
     png = tmp_path / "transcript.png"
-    result = subprocess.run(  # noqa: S603 - a fixed local binary
-        [
-            chromium,
-            *CHROMIUM_FLAGS,
-            f"--user-data-dir={tmp_path / 'profile'}",
-            f"--screenshot={png}",
-            "--window-size=1200,2000",
-            (sandbox_out / "transcript.html").as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    result = headless.run(
+        chromium,
+        (sandbox_out / "transcript.html").as_uri(),
+        tmp_path / "profile",
+        f"--screenshot={png}",
+        "--window-size=1200,2000",
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert png.stat().st_size > 20_000
-    console_errors = [
-        line for line in result.stderr.splitlines() if ":CONSOLE(" in line or "Uncaught" in line
-    ]
-    assert console_errors == []
+    assert headless.console_errors(result.stderr) == []
 
 
 def test_the_run_ends_with_a_summary_of_the_story(

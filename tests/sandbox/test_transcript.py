@@ -8,13 +8,13 @@ import os
 import re
 import shutil
 import struct
-import subprocess
 import zlib
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Literal
 
+import headless
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -517,50 +517,23 @@ def test_big_transcript_renders() -> None:
 # --- a real browser ----------------------------------------------------------------------
 
 
-def test_transcript_renders_in_chromium(tmp_path: Path) -> None:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed; CI must install Debian's chromium package")
-        pytest.skip("chromium not installed (apt-get install chromium); required when CI is set")
+def test_transcript_renders_in_chromium(tmp_path: Path, chromium: str) -> None:
     page = tmp_path / "transcript.html"
     page.write_text(
         render_transcript("Sandbox", sample_timelines(n_filler=20), generated_at=NOW),
         encoding="utf-8",
     )
     shot = tmp_path / "t.png"
-    profile = tmp_path / "profile"
-    result = subprocess.run(  # noqa: S603 - fixed argv, no shell
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={profile}",
-            "--enable-logging=stderr",
-            "--v=0",
-            f"--screenshot={shot}",
-            "--window-size=1200,2000",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    result = headless.run(
+        chromium,
+        page.as_uri(),
+        tmp_path / "profile",
+        f"--screenshot={shot}",
+        "--window-size=1200,2000",
     )
     assert shot.exists(), result.stderr[-2000:]
     assert shot.stat().st_size > 20_000, "screenshot is suspiciously small"
-    page_errors = [
-        line
-        for line in result.stderr.splitlines()
-        if "Uncaught" in line or (":CONSOLE(" in line and "Error" in line)
-    ]
-    assert not page_errors
+    assert not headless.console_errors(result.stderr)
     if os.environ.get("TRANSCRIPT_SCREENSHOT"):  # handy when eyeballing the layout
         shutil.copy(shot, os.environ["TRANSCRIPT_SCREENSHOT"])
 

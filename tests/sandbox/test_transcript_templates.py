@@ -4,15 +4,13 @@ becomes markup anywhere; each timeline is a page of its own, one shown at a time
 from __future__ import annotations
 
 import importlib.resources
-import os
 import re
-import shutil
-import subprocess
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import headless
 import jinja2
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -297,13 +295,8 @@ def test_each_timeline_is_a_page_named_in_the_nav_with_its_reader_and_zone() -> 
     assert ".page:first-child,.page:target{display:block}" in css
 
 
-def _visible_pages(tmp_path: Path, page: str, fragment: str) -> list[str]:
+def _visible_pages(tmp_path: Path, page: str, fragment: str, chromium: str) -> list[str]:
     """The ids of the pages a real browser shows (a probe script is added to a copy)."""
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed; CI must install Debian's chromium package")
-        pytest.skip("chromium not installed (apt-get install chromium); required when CI is set")
     probe = (
         "<script>addEventListener('load',()=>{document.body.dataset.visible=[...document"
         ".querySelectorAll('section.page')].filter(s=>getComputedStyle(s).display!=='none')"
@@ -311,24 +304,12 @@ def _visible_pages(tmp_path: Path, page: str, fragment: str) -> list[str]:
     )
     path = tmp_path / "probe.html"
     path.write_text(page.replace("</body>", probe), encoding="utf-8")
-    result = subprocess.run(  # noqa: S603 - fixed argv, no shell
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--virtual-time-budget=2000",
-            "--dump-dom",
-            path.as_uri() + fragment,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    result = headless.run(
+        chromium,
+        path.as_uri() + fragment,
+        tmp_path / "profile",
+        "--virtual-time-budget=2000",
+        "--dump-dom",
     )
     found = re.search(r'<body data-visible="([^"]*)"', result.stdout)
     assert found, result.stderr[-2000:]
@@ -337,7 +318,7 @@ def _visible_pages(tmp_path: Path, page: str, fragment: str) -> list[str]:
 
 @pytest.mark.parametrize(("fragment", "shown"), [("", ["t0"]), ("#t2", ["t2"]), ("#t3", ["t3"])])
 def test_a_browser_shows_one_page_at_a_time(
-    tmp_path: Path, fragment: str, shown: list[str]
+    tmp_path: Path, fragment: str, shown: list[str], chromium: str
 ) -> None:
     page = render_transcript("Sandbox", four_timelines(), generated_at=NOW)
-    assert _visible_pages(tmp_path, page, fragment) == shown
+    assert _visible_pages(tmp_path, page, fragment, chromium) == shown

@@ -23,6 +23,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+import headless  # beside this script (tests/tools), on the path of scripts and tests
+
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO / "docs" / "images"
 # The sandbox's charts, copied under the same names.
@@ -31,17 +33,6 @@ TRANSCRIPT_PNG = "transcript.png"
 # The demo group's home channel (bot/sandbox/demo.py): the transcript page worth showing.
 HOME_CHANNEL = "peer-consult"
 WINDOW = (1280, 900)
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 FRAME = (
     '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>frame</title><style>'
@@ -57,14 +48,10 @@ class PictureError(Exception):
 
 def find_chromium() -> str:
     """The Chromium binary, or a PictureError saying how to get one."""
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    raise PictureError(
-        "chromium is not installed; install it (Debian: apt-get install chromium) "
-        "to screenshot the transcript"
-    )
+    found = headless.find()
+    if found is None:
+        raise PictureError(f"{headless.MISSING} to screenshot the transcript")
+    return found
 
 
 def screenshot(
@@ -90,19 +77,13 @@ def screenshot(
             frame = Path(work) / "frame.html"
             frame.write_text(FRAME.format(src=html.escape(url)), encoding="utf-8")
             url = frame.as_uri()
-        result = subprocess.run(  # noqa: S603 - a local browser on a local file
-            [
-                binary,
-                *CHROMIUM_FLAGS,
-                f"--user-data-dir={Path(work) / 'profile'}",
-                f"--window-size={size[0]},{size[1]}",
-                f"--screenshot={png.resolve()}",
-                url,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
+        result = headless.run(
+            binary,
+            url,
+            Path(work) / "profile",
+            "--hide-scrollbars",
+            f"--window-size={size[0]},{size[1]}",
+            f"--screenshot={png.resolve()}",
         )
     if result.returncode != 0 or not png.is_file():
         raise PictureError(f"chromium could not screenshot {url}: {result.stderr[-1500:]}")

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
-import shutil
 import struct
 import sys
 from pathlib import Path
@@ -44,15 +42,6 @@ def readme_images() -> list[str]:
     return re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", readme) + re.findall(
         r'<img\b[^>]*\bsrc="([^"]+)"', readme
     )
-
-
-def require_chromium() -> str:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must install Debian's chromium to screenshot pages")
-        pytest.skip("chromium is not installed (CI installs it)")
-    return chromium
 
 
 def test_readme_shows_a_chart_and_the_transcript() -> None:
@@ -98,8 +87,7 @@ def test_a_missing_chromium_is_said_plainly(monkeypatch: pytest.MonkeyPatch) -> 
         pictures.find_chromium()
 
 
-def test_screenshot_of_a_tiny_page_is_a_png_of_the_window(tmp_path: Path) -> None:
-    chromium = require_chromium()
+def test_screenshot_of_a_tiny_page_is_a_png_of_the_window(tmp_path: Path, chromium: str) -> None:
     page = tmp_path / "tiny.html"
     page.write_text(
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>t</title></head>'
@@ -112,9 +100,10 @@ def test_screenshot_of_a_tiny_page_is_a_png_of_the_window(tmp_path: Path) -> Non
     assert png_size(png) == (640, 400)
 
 
-def test_screenshot_at_an_anchor_shows_the_anchored_part_from_the_top(tmp_path: Path) -> None:
+def test_screenshot_at_an_anchor_shows_the_anchored_part_from_the_top(
+    tmp_path: Path, chromium: str
+) -> None:
     """Opened at `#home`, the window's top row is the red section, not blank space above it."""
-    chromium = require_chromium()
     page = tmp_path / "anchored.html"
     page.write_text(
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>t</title><style>'
