@@ -20,11 +20,13 @@ from zoneinfo import ZoneInfo
 from bot.sandbox.cast import Cast
 from bot.sandbox.chapters.checkins import ANSWER, answer_checkin, checkin_posts
 from bot.sandbox.chapters.consultations import CANT, GOING, MAYBE, announcements
+from bot.sandbox.chapters.pulse import TAKE, pulse_answers, pulse_posts, take_pulse
 from bot.sandbox.demo import DemoGroup
 from bot.sandbox.server import SandboxServer
 
 DAY_STARTS, DAY_ENDS = time(8, 0), time(21, 0)  # when a member looks at Discord at all
 ANSWER_WITHIN = timedelta(hours=40)  # check-ins stay open 48 hours in the story
+PULSE_WITHIN = timedelta(hours=80)  # the pulse stays open four days in the story
 CASELOADS = ("light", "manageable", "heavy", "overwhelming")
 BOUNDARIES = ("yes", "mostly", "no")
 
@@ -35,9 +37,10 @@ class _Plan:
 
     at: datetime
     user_id: int
-    kind: str  # "checkin" or "rsvp"
+    kind: str  # "checkin", "rsvp" or "pulse"
     message_id: int
     label: str = ""
+    values: tuple[int, ...] = ()
     energy: int = 3
     caseload: str = "manageable"
     boundaries: str = "yes"
@@ -54,6 +57,7 @@ class GroupLife:
     rng: random.Random
     checkins_for: set[int] = field(default_factory=set)
     rsvps_for: set[int] = field(default_factory=set)
+    pulses_for: set[int] = field(default_factory=set)  # the chapters script the first rounds
     seen: set[int] = field(default_factory=set)
     plans: list[_Plan] = field(default_factory=list)
     away_until: dict[int, datetime] = field(default_factory=dict)
@@ -80,6 +84,7 @@ class GroupLife:
         """Stop acting for a member (they left) and drop what they were about to do."""
         self.checkins_for.discard(user_id)
         self.rsvps_for.discard(user_id)
+        self.pulses_for.discard(user_id)
         self.plans = [p for p in self.plans if p.user_id != user_id]
 
     async def step(self, now: datetime) -> None:
@@ -104,6 +109,11 @@ class GroupLife:
                 self.seen.add(post.id)
                 for user_id in sorted(self.checkins_for & self._present()):
                     self._plan_checkin(user_id, post.id, now)
+        for post in pulse_posts(self.server, channel):
+            if post.id not in self.seen:
+                self.seen.add(post.id)
+                for user_id in sorted(self.pulses_for & self._present()):
+                    self._plan_pulse(user_id, post.id, now)
         for announcement in announcements(self.server, channel):
             if announcement.id in self.seen:
                 continue
@@ -133,6 +143,15 @@ class GroupLife:
             )
         )
 
+    def _plan_pulse(self, user_id: int, message_id: int, now: datetime) -> None:
+        habits = self.cast.habits[user_id]
+        if self.rng.random() > habits.answers:
+            return
+        at = self._daytime(user_id, now + timedelta(hours=self.rng.uniform(1, 60)))
+        if at - now <= PULSE_WITHIN:
+            values = pulse_answers(self.rng, habits.energy)
+            self.plans.append(_Plan(at, user_id, "pulse", message_id, values=values))
+
     def _plan_rsvp(self, user_id: int, message_id: int, now: datetime) -> None:
         roll = self.rng.random()
         if roll >= 0.9:  # some never answer an announcement
@@ -155,7 +174,11 @@ class GroupLife:
         if plan.kind == "rsvp":
             await self.server.actor(plan.user_id).click(plan.message_id, label=plan.label)
             return
-        where = self._checkin_dm(plan.user_id, plan.message_id) or plan.message_id
+        if plan.kind == "pulse":
+            where = self._dm_with(plan.user_id, plan.message_id, TAKE) or plan.message_id
+            await take_pulse(self.server, plan.user_id, where, plan.values)
+            return
+        where = self._dm_with(plan.user_id, plan.message_id, ANSWER) or plan.message_id
         try:
             await answer_checkin(
                 self.server,
@@ -170,12 +193,12 @@ class GroupLife:
             return  # the round closed first: they missed it, as people do
         self.answered += 1
 
-    def _checkin_dm(self, user_id: int, post_id: int) -> int | None:
-        """The member's check-in DM for the round of `post_id`, if one reached them."""
+    def _dm_with(self, user_id: int, post_id: int, label: str) -> int | None:
+        """The member's DM with the `label` button for the round of `post_id`, if one came."""
         sent = [
             m
             for m in self.server.actor(user_id).dms()
-            if m.id > post_id and any(b.get("label") == ANSWER for b in m.buttons())
+            if m.id > post_id and any(b.get("label") == label for b in m.buttons())
         ]
         return sent[-1].id if sent else None
 

@@ -53,19 +53,27 @@ STORY_PRIVATE_TEXTS = (
 # --- the full story ------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def records(sandbox_out: Path) -> list[dict[str, Any]]:
-    return load_records(sandbox_out / "requests.jsonl")
+@pytest.fixture(scope="module", params=["default", "longer"])
+def story(request: pytest.FixtureRequest) -> Path:
+    """The output folder of a full story: the default run, and a bigger, longer one."""
+    name = "sandbox_out" if request.param == "default" else "longer_sandbox_out"
+    out: Path = request.getfixturevalue(name)
+    return out
 
 
 @pytest.fixture(scope="module")
-def people(sandbox_out: Path) -> list[dict[str, Any]]:
-    return load_members(sandbox_out / "members.json")
+def records(story: Path) -> list[dict[str, Any]]:
+    return load_records(story / "requests.jsonl")
+
+
+@pytest.fixture(scope="module")
+def people(story: Path) -> list[dict[str, Any]]:
+    return load_members(story / "members.json")
 
 
 @pytest.fixture
-def story_db(sandbox_out: Path) -> Iterator[sqlite3.Connection]:
-    conn = sqlite3.connect(f"file:{sandbox_out / 'peerpulse.db'}?mode=ro&immutable=1", uri=True)
+def story_db(story: Path) -> Iterator[sqlite3.Connection]:
+    conn = sqlite3.connect(f"file:{story / 'peerpulse.db'}?mode=ro&immutable=1", uri=True)
     try:
         yield conn
     finally:
@@ -105,7 +113,7 @@ def test_allowed_mentions_empty_on_every_message(records: list[dict[str, Any]]) 
 
 
 def test_no_private_note_in_any_channel_message(
-    sandbox_out: Path,
+    story: Path,
     records: list[dict[str, Any]],
     people: list[dict[str, Any]],
     story_db: sqlite3.Connection,
@@ -118,7 +126,7 @@ def test_no_private_note_in_any_channel_message(
         )
     ]
     private = [*STORY_PRIVATE_TEXTS, *stored]
-    transcript = (sandbox_out / "transcript.html").read_text(encoding="utf-8")
+    transcript = (story / "transcript.html").read_text(encoding="utf-8")
     channel_pages = transcript_channel_messages(transcript)
     public = public_request_texts(records, people)
     assert channel_pages
@@ -128,14 +136,14 @@ def test_no_private_note_in_any_channel_message(
 
 
 def test_nothing_about_the_pulse_round_below_k_anywhere(
-    sandbox_out: Path, records: list[dict[str, Any]], story_db: sqlite3.Connection
+    story: Path, records: list[dict[str, Any]], story_db: sqlite3.Connection
 ) -> None:
     rounds = below_k_rounds(story_db)
     assert rounds  # the story's second round
     bodies = [str(r["body"]) for r in records if r.get("body") is not None]
-    transcript = (sandbox_out / "transcript.html").read_text(encoding="utf-8")
-    csv_text = (sandbox_out / "pulse-results.csv").read_text(encoding="utf-8")
-    log_text = (sandbox_out / "peerpulse.log").read_text(encoding="utf-8")
+    transcript = (story / "transcript.html").read_text(encoding="utf-8")
+    csv_text = (story / "pulse-results.csv").read_text(encoding="utf-8")
+    log_text = (story / "peerpulse.log").read_text(encoding="utf-8")
     problems = [
         *below_k_text_leaks([*bodies, *transcript.split("<article")], rounds),
         *below_k_csv_leaks(csv_text, rounds),

@@ -12,6 +12,8 @@ from bot.sandbox.chapters.checkins import walk
 from bot.sandbox.story import Story
 
 ERASE = "Erase everything"
+PULSE_EVERY = "every 2 weeks, Wednesdays 10:00, open 4 days"
+PULSE_SCHEDULE = {"every": 2, "weekday": "Wednesday", "time": "10:00", "days_open": 4}
 
 
 def _names(story: Story, user_ids: tuple[int, ...] | list[int]) -> str:
@@ -88,10 +90,25 @@ async def leaving(story: Story) -> None:
 async def routine(story: Story) -> None:
     """The weeks after the scripted chapters: check-ins and consultations run on."""
     end = story.started_at + timedelta(weeks=story.options.weeks)
+    if story.clock.now() >= end:
+        return
+    if story.life is not None:
+        story.progress(
+            f"Mira turns the pulse back on ({PULSE_EVERY}); members take it as they like"
+        )
+        await story.server.actor(story.group.moderator_id).slash(
+            "pulse schedule", channel_id=story.group.home_channel_id, options=PULSE_SCHEDULE
+        )
+        present = story.server.world.guild(story.group.guild_id).members
+        story.life.pulses_for.update(
+            u
+            for u in (*story.group.member_ids, *(story.cast.extras if story.cast else ()))
+            if u in present
+        )
     week = int((story.clock.now() - story.started_at) / timedelta(weeks=1)) + 1
     while story.clock.now() < end:
         week_ends = min(end, story.started_at + timedelta(weeks=week))
         if week_ends > story.clock.now():
-            story.progress(f"week {week}: the group's routine: a check-in, consultations")
+            story.progress(f"week {week}: the group's routine: check-in, consultations, pulse")
             await walk(story, week_ends)
         week += 1

@@ -12,6 +12,7 @@ end-to-end tests, so the story and the tests act the way a member would.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -177,21 +178,24 @@ async def _round_one(story: Story, everyone: Sequence[int]) -> None:
     await server.actor(chen).slash("pulse group", channel_id=channel)
 
 
+def pulse_answers(rng: random.Random, energy: float) -> tuple[int, ...]:
+    """One member's answers, each item drawn around how they usually feel (0-4; an item
+    that scores the other way is turned round)."""
+    strain = 5 - energy
+    drawn = (max(0, min(4, round(rng.gauss(strain, 0.9)))) for _ in KEYS)
+    return tuple(4 - v if key in REVERSED else v for key, v in zip(KEYS, drawn, strict=True))
+
+
 def _others(story: Story) -> list[tuple[int, tuple[int, ...]]]:
-    """The simulated members beyond the scripted five who take round one, with their answers:
-    each item drawn around how that member usually feels (0-4, higher is more strain)."""
+    """The simulated members beyond the scripted five who take round one, with their answers."""
     if story.cast is None:
         return []
     present = set(story.server.world.guild(story.group.guild_id).members)
     takers = []
     for user_id in story.cast.extras:
-        if user_id in present and story.rng.random() < story.cast.habits[user_id].answers:
-            strain = 5 - story.cast.habits[user_id].energy
-            drawn = (max(0, min(4, round(story.rng.gauss(strain, 0.9)))) for _ in KEYS)
-            values = tuple(
-                4 - v if key in REVERSED else v for key, v in zip(KEYS, drawn, strict=True)
-            )
-            takers.append((user_id, values))
+        habits = story.cast.habits[user_id]
+        if user_id in present and story.rng.random() < habits.answers:
+            takers.append((user_id, pulse_answers(story.rng, habits.energy)))
     return takers
 
 
