@@ -36,6 +36,9 @@ VOLATILE = (
     (re.compile(r"(pulse:(?:continue|two):)[0-9a-f]{32}\b"), r"\1<random>"),
     (re.compile(r"aW50ZXJhY3Rpb24\.[A-Za-z0-9_-]+"), "<token>"),
     (re.compile(r"\b(?=[0-9a-f]*[a-f])[0-9a-f]{12,32}\b"), "<random>"),
+    # Snowflakes: two DM channels opened at one instant by the parallel openers take their
+    # ids in whichever order the openers ran.
+    (re.compile(r"\b\d{17,20}\b"), "<id>"),
 )
 
 
