@@ -5,8 +5,9 @@ from __future__ import annotations
 import discord
 
 from bot.app.client import PeerPulseBot
-from bot.errors import UserError
+from bot.errors import NotPermittedError, UserError
 from bot.groups import Group, ensure_group
+from bot.moderation import is_moderator, refusal
 
 EMBED_COLOUR = discord.Colour(0x5B8DEF)
 # Moderator command groups carry Discord's `default_member_permissions`: members without
@@ -30,6 +31,15 @@ async def group_here(bot: PeerPulseBot, interaction: discord.Interaction) -> Gro
     return await ensure_group(
         bot.db, bot.clock, interaction.guild_id, interaction.channel_id, bot.settings.defaults
     )
+
+
+async def moderator_group(bot: PeerPulseBot, interaction: discord.Interaction) -> Group:
+    """The group here, if the one asking moderates it; else the refusal saying who may."""
+    group = await group_here(bot, interaction)
+    permissions = interaction.permissions.value
+    if not is_moderator(permissions, role_ids(interaction.user), group.moderator_role_id):
+        raise NotPermittedError(refusal(group.moderator_role_id))
+    return group
 
 
 POST_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "attach_files")

@@ -38,10 +38,9 @@ from bot.checkins.rounds import (
 from bot.checkins.schedule import MAX_OPEN_HOURS, MIN_OPEN_HOURS, WEEKDAYS, next_open_after
 from bot.checkins.store import GroupSchedule, Round, answered_among
 from bot.delivery.outbox import OutboxItem
-from bot.errors import NotPermittedError, UserError
+from bot.errors import UserError
 from bot.groups import Group
 from bot.ids import parse_id
-from bot.moderation import is_moderator, refusal
 from bot.posting import cannot_post_text
 from bot.wording import plural
 from cogs._checkin_buttons import DYNAMIC_ITEMS, dm_view, round_view
@@ -56,9 +55,8 @@ from cogs._checkin_publisher import DiscordCheckinPublisher, page_embed, text_fi
 from cogs._common import (
     EMBED_COLOUR,
     MODERATOR_DEFAULT_PERMISSIONS,
-    group_here,
+    moderator_group,
     require_can_post,
-    role_ids,
 )
 from cogs._consult_from_checkin import summary_view
 
@@ -83,13 +81,6 @@ class CheckinCog(commands.Cog, name=COG_NAME):
         )
         self.context = CheckinContext(bot, self.service)
 
-    async def _moderator_group(self, interaction: discord.Interaction[Any]) -> Group:
-        group = await group_here(self.bot, interaction)
-        permissions = interaction.permissions.value
-        if not is_moderator(permissions, role_ids(interaction.user), group.moderator_role_id):
-            raise NotPermittedError(refusal(group.moderator_role_id))
-        return group
-
     # --- commands ------------------------------------------------------------------
 
     @checkin.command(name="setup", description="Set when check-ins open, for how long, and where")
@@ -110,7 +101,7 @@ class CheckinCog(commands.Cog, name=COG_NAME):
         channel: discord.TextChannel | None = None,
     ) -> None:
         """Create or change the weekly schedule."""
-        group = await self._moderator_group(interaction)
+        group = await moderator_group(self.bot, interaction)
         target = channel or self._default_channel(group, interaction)
         require_can_post(target, "post check-ins")
         saved = await self.service.setup(
@@ -141,7 +132,7 @@ class CheckinCog(commands.Cog, name=COG_NAME):
     @checkin.command(name="pause", description="Stop opening check-ins until you resume")
     async def pause(self, interaction: discord.Interaction[Any]) -> None:
         """Pause the schedule; an open round still closes with its summary."""
-        group = await self._moderator_group(interaction)
+        group = await moderator_group(self.bot, interaction)
         saved = await self.service.pause(group.id, self.bot.clock.now())
         embed = self._schedule_embed("Check-ins are paused", saved)
         embed.description = (
@@ -153,7 +144,7 @@ class CheckinCog(commands.Cog, name=COG_NAME):
     @checkin.command(name="resume", description="Start opening weekly check-ins again")
     async def resume(self, interaction: discord.Interaction[Any]) -> None:
         """Resume; this week's round opens late if enough of its window remains."""
-        group = await self._moderator_group(interaction)
+        group = await moderator_group(self.bot, interaction)
         saved = await self.service.resume(group.id, self.bot.clock.now())
         embed = self._schedule_embed("Check-ins are running again", saved)
         embed.description = (
@@ -165,7 +156,7 @@ class CheckinCog(commands.Cog, name=COG_NAME):
     @checkin.command(name="now", description="Open this week's check-in now")
     async def now(self, interaction: discord.Interaction[Any]) -> None:
         """Open this week's round now, in the scheduled channel."""
-        group = await self._moderator_group(interaction)
+        group = await moderator_group(self.bot, interaction)
         await replies.defer(interaction)
         opened = await self.service.open_now(group.id, self.bot.clock.now())
         await replies.respond(
@@ -183,7 +174,7 @@ class CheckinCog(commands.Cog, name=COG_NAME):
         weeks: app_commands.Range[int, MIN_WEEKS, MAX_WEEKS] = 12,
     ) -> None:
         """An ephemeral PNG: energy median and middle half, caseload, participation."""
-        group = await self._moderator_group(interaction)
+        group = await moderator_group(self.bot, interaction)
         await replies.defer(interaction)  # the query and the drawing may take a while
         counts = await self.service.history(group.id, weeks)
         chart = await self.bot.charts.render(CHART_KIND, week_points(counts))
@@ -200,7 +191,7 @@ class CheckinCog(commands.Cog, name=COG_NAME):
     @checkin.command(name="notes", description="Notes members addressed to the moderators")
     async def notes(self, interaction: discord.Interaction[Any]) -> None:
         """The latest round's notes for moderators, only to the moderator asking."""
-        group = await self._moderator_group(interaction)
+        group = await moderator_group(self.bot, interaction)
         rendered = await self.service.notes_for_moderators(group.id)
         await _send_pages(interaction, rendered)
 

@@ -26,16 +26,15 @@ from bot.charts import pulse_points
 from bot.checkins.render import discord_time
 from bot.checkins.schedule import WEEKDAYS
 from bot.delivery.outbox import OutboxItem
-from bot.errors import NotPermittedError, UserError
+from bot.errors import UserError
 from bot.groups import Group
 from bot.members.instants import from_db
-from bot.moderation import is_moderator, refusal
 from bot.pulse import store
 from bot.pulse.crisis import load_crisis_resources
 from bot.pulse.instrument import InstrumentLibrary
 from bot.pulse.service import PulseService
 from bot.pulse.store import CloseOutcome
-from cogs._common import EMBED_COLOUR, group_here, require_can_post, role_ids
+from cogs._common import EMBED_COLOUR, group_here, moderator_group, require_can_post
 from cogs._pulse_context import COG_NAME, PulseContext
 from cogs._pulse_posting import PulsePoster, result_embed
 from cogs._pulse_survey import DYNAMIC_ITEMS, on_pulse_submit, pulse_step, take_view
@@ -72,13 +71,6 @@ class PulseCog(commands.Cog, name=COG_NAME):
         self.service = service
         self.poster = PulsePoster(self.context)
 
-    async def _moderator_group(self, interaction: discord.Interaction[Any]) -> Group:
-        group = await group_here(self.bot, interaction)
-        permissions = interaction.permissions.value
-        if not is_moderator(permissions, role_ids(interaction.user), group.moderator_role_id):
-            raise NotPermittedError(refusal(group.moderator_role_id))
-        return group
-
     # --- moderators ------------------------------------------------------------------
 
     @pulse.command(name="schedule", description="Run the pulse every 2 or 4 weeks, or stop it")
@@ -100,7 +92,7 @@ class PulseCog(commands.Cog, name=COG_NAME):
         off: bool = False,
     ) -> None:
         """Turn the schedule on, change it, or turn it off."""
-        group = await self._moderator_group(interaction)
+        group = await moderator_group(self.bot, interaction)
         now = self.bot.clock.now()
         if off:
             saved = await self.service.schedule_off(group.id, now)
@@ -137,7 +129,7 @@ class PulseCog(commands.Cog, name=COG_NAME):
     @pulse.command(name="open", description="Open a pulse now")
     async def open(self, interaction: discord.Interaction[Any]) -> None:
         """Open a pulse now in the group's home channel."""
-        group = await self._moderator_group(interaction)
+        group = await moderator_group(self.bot, interaction)
         self._require_home(group)
         channel = self.bot.get_channel(group.home_channel_id or 0)
         if isinstance(channel, discord.TextChannel):
@@ -155,7 +147,7 @@ class PulseCog(commands.Cog, name=COG_NAME):
     @pulse.command(name="close", description="Close the open pulse now")
     async def close(self, interaction: discord.Interaction[Any]) -> None:
         """Close early: publish, carry forward or drop, as the pooling rule says."""
-        group = await self._moderator_group(interaction)
+        group = await moderator_group(self.bot, interaction)
         await replies.defer(interaction)
         outcome = await self.service.close_now(group.id, self.bot.clock.now())
         settings = await self.service.settings(group.id)
@@ -164,13 +156,13 @@ class PulseCog(commands.Cog, name=COG_NAME):
     @pulse.command(name="results", description="The latest published pulse result")
     async def results(self, interaction: discord.Interaction[Any]) -> None:
         """What every member sees with /pulse group."""
-        group = await self._moderator_group(interaction)
+        group = await moderator_group(self.bot, interaction)
         await self._show_result(interaction, group)
 
     @pulse.command(name="chart", description="A chart of the published pulse results")
     async def chart(self, interaction: discord.Interaction[Any]) -> None:
         """An ephemeral PNG: index median and middle half, STS, gaps, pooled points, drivers."""
-        group = await self._moderator_group(interaction)
+        group = await moderator_group(self.bot, interaction)
         await replies.defer(interaction)  # the drawing may take a while
         settings = await self.service.settings(group.id)
         points = trend(
@@ -195,7 +187,7 @@ class PulseCog(commands.Cog, name=COG_NAME):
     @pulse.command(name="export", description="A CSV file of the published pulse results")
     async def export(self, interaction: discord.Interaction[Any]) -> None:
         """Published aggregates only, one row per published point."""
-        group = await self._moderator_group(interaction)
+        group = await moderator_group(self.bot, interaction)
         published = await self.service.published(group.id)
         if not published:
             settings = await self.service.settings(group.id)
@@ -232,7 +224,7 @@ class PulseCog(commands.Cog, name=COG_NAME):
         reminders: bool | None = None,
     ) -> None:
         """Change what was given; show every setting."""
-        group = await self._moderator_group(interaction)
+        group = await moderator_group(self.bot, interaction)
         given: dict[str, Any] = {
             key: value
             for key, value in {

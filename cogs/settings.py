@@ -16,17 +16,16 @@ from bot.checkins import store as checkin_store
 from bot.checkins.rounds import reschedule_after_zone_change
 from bot.delivery.outbox import next_attempt_at
 from bot.delivery.status import delivery_status
-from bot.errors import NotPermittedError, UserError
+from bot.errors import UserError
 from bot.groups import Group, SettingsChange, update_settings
-from bot.moderation import check_moderator_role, is_moderator, refusal
+from bot.moderation import check_moderator_role
 from bot.timezones import search_zones
 from bot.wording import plural
 from cogs._common import (
     EMBED_COLOUR,
     MODERATOR_DEFAULT_PERMISSIONS,
-    group_here,
+    moderator_group,
     require_can_post,
-    role_ids,
 )
 
 STATUS_PERIOD = timedelta(days=7)
@@ -64,10 +63,7 @@ class SettingsCog(commands.Cog):
         clear_moderator_role: bool = False,
     ) -> None:
         """Show the settings; with options, change them (all or nothing) and show the result."""
-        group = await group_here(self.bot, interaction)
-        permissions = interaction.permissions.value
-        if not is_moderator(permissions, role_ids(interaction.user), group.moderator_role_id):
-            raise NotPermittedError(refusal(group.moderator_role_id))
+        group = await moderator_group(self.bot, interaction)
         if moderator_role is not None and clear_moderator_role:
             raise UserError("Choose either a moderator role or clear_moderator_role, not both.")
         if moderator_role is not None:
@@ -92,10 +88,7 @@ class SettingsCog(commands.Cog):
     @peerpulse.command(name="status", description="What is scheduled next and how DMs are going")
     async def status(self, interaction: discord.Interaction) -> None:
         """Moderators: next scheduled steps, the DM backlog and outcomes (counts only)."""
-        group = await group_here(self.bot, interaction)
-        permissions = interaction.permissions.value
-        if not is_moderator(permissions, role_ids(interaction.user), group.moderator_role_id):
-            raise NotPermittedError(refusal(group.moderator_role_id))
+        group = await moderator_group(self.bot, interaction)
         now = self.bot.clock.now()
         embed = discord.Embed(title="peerpulse status", colour=EMBED_COLOUR)
         embed.add_field(name="Check-ins", value=await self._checkins_line(group, now), inline=False)
