@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 from checkin_steps import TUESDAY_9, advance_to, bot_dms, opt_in, set_up
 
 from bot.clock import VirtualClock
-from bot.logs import QUIETED, configure_logging, uninstall_redaction
+from bot.logs import configure_logging
 from bot.sandbox import SandboxServer
 from bot.sandbox.chapters.checkins import answer_checkin, checkin_posts, latest_dm_with_button
 from bot.sandbox.demo import DemoGroup
@@ -21,25 +20,6 @@ pytestmark = pytest.mark.e2e
 
 DM_NOTE = "ZEBRA-QUILL: my supervisor cancelled twice this month."
 CHANNEL_NOTE = "OTTER-LANTERN: the group session on Thursday helped."
-
-
-@pytest.fixture
-def debug_logging(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    """Run with the bot's own logging set up at DEBUG, captured from every logger."""
-    root = logging.getLogger()
-    saved_handlers, saved_level = list(root.handlers), root.level
-    saved_levels = {name: logging.getLogger(name).level for name in QUIETED}
-    try:
-        yield caplog
-    finally:
-        uninstall_redaction()
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-        for handler in saved_handlers:
-            root.addHandler(handler)
-        root.setLevel(saved_level)
-        for name, level in saved_levels.items():
-            logging.getLogger(name).setLevel(level)
 
 
 async def test_a_check_in_week_at_debug_logs_no_token_interaction_token_or_note(

@@ -6,7 +6,6 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,32 +13,13 @@ import pytest
 from pulse_steps import answer, open_round, pulse, set_home
 
 from bot.clock import VirtualClock
-from bot.logs import QUIETED, configure_logging, uninstall_redaction
+from bot.logs import configure_logging
 from bot.sandbox import SandboxServer
 from bot.sandbox.chapters.pulse import ANSWERS, CONTINUE, KEYS, START, TAKE
 from bot.sandbox.demo import DemoGroup, build_demo_group
 from bot.sandbox.running_bot import sandbox_settings, start_bot
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def debug_logging(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    """Run with the bot's own logging set up at DEBUG, captured from every logger."""
-    root = logging.getLogger()
-    saved_handlers, saved_level = list(root.handlers), root.level
-    saved_levels = {name: logging.getLogger(name).level for name in QUIETED}
-    try:
-        yield caplog
-    finally:
-        uninstall_redaction()
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-        for handler in saved_handlers:
-            root.addHandler(handler)
-        root.setLevel(saved_level)
-        for name, level in saved_levels.items():
-            logging.getLogger(name).setLevel(level)
 
 
 async def test_no_log_line_names_a_submitter_or_counts_an_open_pulse(
