@@ -156,11 +156,13 @@ class PresenterButton(
                 group_zone=group.timezone,
                 now=context.now(),
             )
-            await context.sync()
             text = (
                 "Thank you: you present the case. The announcement shows your name."
                 if self.accept
                 else "Thanks for saying so: the next member in the queue is asked."
             )
             asked = interaction.message.content if interaction.message else ""
+            # Answer first: the announcement and the event are redrawn after, and those
+            # edits may wait on Discord's rate limits longer than a reply may.
             await replies.respond(interaction, f"{asked}\n\n{text}".strip(), edit=True)
+            await context.sync()

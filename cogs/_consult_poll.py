@@ -578,10 +578,10 @@ class ConfirmCancelPollButton(
             await store.cancel_poll(
                 context.bot.db, poll.id, context.actor(interaction, group), context.now()
             )
-            await context.sync()  # the post's version went up: it is redrawn without buttons
             await replies.respond(
                 interaction, f"The poll **{plain(poll.title)}** is cancelled.", edit=True
             )
+            await context.sync()  # the post's version went up: it is redrawn without buttons
 
 
 async def _poll_they_may_close(

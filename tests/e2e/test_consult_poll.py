@@ -238,3 +238,22 @@ async def test_the_organiser_cancels_the_poll_after_confirming(
     post = await shows(server, group.home_channel_id, poll.id, "Cancelled")
     assert post.buttons() == []
     assert done.message.buttons() == []  # the confirmation cannot be pressed twice
+
+
+async def test_cancelling_is_confirmed_at_once_while_the_post_waits(
+    server: SandboxServer, group: DemoGroup, peerpulse: RunningBot
+) -> None:
+    """The organiser hears back first; the poll post's redraw, however slow, comes after."""
+    ana = group.member_ids[0]
+    poll = await propose_and_post(server, ana, group.home_channel_id, TIMES, place=PLACE)
+    asked = await server.actor(ana).click(poll.id, label="Cancel poll")
+    assert asked.message is not None
+    server.stall_replies("PATCH", "/channels/{channel_id}/messages/{message_id}")
+    try:
+        done = await server.actor(ana).click(asked.message.id, label="Yes, cancel the poll")
+        assert done.interaction.response_type == 7  # an update at once, not a deferral
+        assert done.message is not None
+        assert "is cancelled" in done.message.content
+    finally:
+        server.release_replies()
+    await shows(server, group.home_channel_id, poll.id, "Cancelled")

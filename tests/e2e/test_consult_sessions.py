@@ -273,3 +273,30 @@ async def test_a_recurring_consultation_across_a_dst_change_with_a_skipped_date(
     off = await mira.slash("consult recurring off", channel_id=home)
     assert off.message is not None
     assert "is off" in off.message.content
+
+
+async def test_a_presenter_hears_back_at_once_while_the_announcement_waits(
+    server: SandboxServer, group: DemoGroup, peerpulse: RunningBot
+) -> None:
+    """The answer comes first; the announcement's redraw, however slow, comes after."""
+    ana, ben = group.member_ids[0], group.member_ids[1]
+    home = group.home_channel_id
+    await server.actor(ben).slash("consult queue join", channel_id=home)
+    poll = await propose_and_post(
+        server, ana, home, "wed 12:00, thu 12:00", place=PLACE, presenter=True
+    )
+    await opt_in(peerpulse, group, ben)
+    await mark(server, ben, poll.id, works=[0])
+    await (await server.actor(ana).click(poll.id, label=FINALIZE)).final()
+    await peerpulse.tick()
+    [ask_ben] = dms_about(server, ben, "presenter queue")
+    server.stall_replies("PATCH", "/channels/{channel_id}/messages/{message_id}")
+    try:
+        accepted = await server.actor(ben).click(ask_ben.id, label=ACCEPT)
+        assert accepted.interaction.response_type == 7  # an update at once, not a deferral
+        assert accepted.message is not None
+        assert "you present the case" in accepted.message.content
+    finally:
+        server.release_replies()
+    [announcement] = announcements(server, home)
+    await shows(server, home, announcement.id, "Case presenter: Ben")
