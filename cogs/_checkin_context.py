@@ -15,6 +15,7 @@ from bot.app.client import PeerPulseBot
 from bot.checkins.rounds import CheckinService
 from bot.checkins.store import Round
 from bot.errors import UserError
+from cogs._common import require_channel_member
 
 COG_NAME = "Checkins"
 MAX_LIVE_FORMS = 10_000  # far above the forms open at once; only a leak would reach it
@@ -98,20 +99,10 @@ async def require_member(
     context: CheckinContext, interaction: discord.Interaction[Any], checkin: Round
 ) -> None:
     """Refuse anyone who cannot see the round's channel (the group), in its server or in DMs."""
-    channel = context.bot.get_channel(checkin.channel_id)
-    if not isinstance(channel, discord.abc.GuildChannel):
-        raise UserError(
-            "I can't find this check-in's channel any more. Ask a moderator to run /checkin setup."
-        )
-    user = interaction.user
-    if interaction.guild_id is not None:
-        if interaction.guild_id != channel.guild.id or not isinstance(user, discord.Member):
-            raise UserError(NOT_A_MEMBER)
-        member = user
-    else:
-        try:
-            member = await channel.guild.fetch_member(user.id)
-        except discord.NotFound:
-            raise UserError(NOT_A_MEMBER) from None
-    if not channel.permissions_for(member).view_channel:
-        raise UserError(NOT_A_MEMBER)
+    await require_channel_member(
+        interaction,
+        context.bot.get_channel(checkin.channel_id),
+        gone="I can't find this check-in's channel any more. "
+        "Ask a moderator to run /checkin setup.",
+        not_a_member=NOT_A_MEMBER,
+    )

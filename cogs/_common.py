@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import discord
+from discord import app_commands
 
 from bot.app.client import PeerPulseBot
+from bot.checkins.schedule import WEEKDAYS
 from bot.errors import NotPermittedError, UserError
 from bot.groups import Group, ensure_group
 from bot.moderation import is_moderator, refusal
@@ -57,3 +61,36 @@ def require_can_post(channel: discord.TextChannel, purpose: str = "post") -> Non
         raise UserError(
             f"I can't {purpose} in {channel.mention} yet: give me {needed} there, then try again."
         )
+
+
+def weekday_choices(current: str) -> list[app_commands.Choice[str]]:
+    """Autocomplete for a weekday option: the days starting with what was typed."""
+    typed = current.strip().lower()
+    return [
+        app_commands.Choice(name=day.title(), value=day.title())
+        for day in WEEKDAYS
+        if day.startswith(typed)
+    ]
+
+
+async def require_channel_member(
+    interaction: discord.Interaction[Any], channel: object, *, gone: str, not_a_member: str
+) -> None:
+    """Refuse anyone who cannot see `channel` (the group's), pressing in its server or in DMs.
+
+    `gone` says what to do when the channel no longer exists; `not_a_member` is the refusal.
+    """
+    if not isinstance(channel, discord.abc.GuildChannel):
+        raise UserError(gone)
+    user = interaction.user
+    if interaction.guild_id is not None:
+        if interaction.guild_id != channel.guild.id or not isinstance(user, discord.Member):
+            raise UserError(not_a_member)
+        member = user
+    else:
+        try:
+            member = await channel.guild.fetch_member(user.id)
+        except discord.NotFound:
+            raise UserError(not_a_member) from None
+    if not channel.permissions_for(member).view_channel:
+        raise UserError(not_a_member)

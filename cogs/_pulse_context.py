@@ -19,6 +19,7 @@ from bot.app.client import PeerPulseBot
 from bot.errors import UserError
 from bot.pulse.crisis import CrisisResource
 from bot.pulse.service import PulseService
+from cogs._common import require_channel_member
 
 COG_NAME: Final = "Pulse"
 DRAFT_LIFETIME: Final = timedelta(minutes=15)
@@ -103,21 +104,10 @@ async def require_member(
     bot: PeerPulseBot, interaction: discord.Interaction[Any], channel_id: int | None
 ) -> None:
     """Refuse anyone who cannot see the survey's channel (the group), in its server or DMs."""
-    channel = bot.get_channel(channel_id) if channel_id is not None else None
-    if not isinstance(channel, discord.abc.GuildChannel):
-        raise UserError(
-            "I can't find this pulse's channel any more. Ask a moderator to set the home "
-            "channel with /peerpulse settings."
-        )
-    user = interaction.user
-    if interaction.guild_id is not None:
-        if interaction.guild_id != channel.guild.id or not isinstance(user, discord.Member):
-            raise UserError(NOT_A_MEMBER)
-        member = user
-    else:
-        try:
-            member = await channel.guild.fetch_member(user.id)
-        except discord.NotFound:
-            raise UserError(NOT_A_MEMBER) from None
-    if not channel.permissions_for(member).view_channel:
-        raise UserError(NOT_A_MEMBER)
+    await require_channel_member(
+        interaction,
+        bot.get_channel(channel_id) if channel_id is not None else None,
+        gone="I can't find this pulse's channel any more. Ask a moderator to set the home "
+        "channel with /peerpulse settings.",
+        not_a_member=NOT_A_MEMBER,
+    )

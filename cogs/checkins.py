@@ -57,6 +57,7 @@ from cogs._common import (
     MODERATOR_DEFAULT_PERMISSIONS,
     moderator_group,
     require_can_post,
+    weekday_choices,
 )
 from cogs._consult_from_checkin import summary_view
 
@@ -122,12 +123,7 @@ class CheckinCog(commands.Cog, name=COG_NAME):
     async def _weekday_choices(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
-        typed = current.strip().lower()
-        return [
-            app_commands.Choice(name=day.title(), value=day.title())
-            for day in WEEKDAYS
-            if day.startswith(typed)
-        ]
+        return weekday_choices(current)
 
     @checkin.command(name="pause", description="Stop opening check-ins until you resume")
     async def pause(self, interaction: discord.Interaction[Any]) -> None:

@@ -32,7 +32,7 @@ from bot.moderation import refusal
 from bot.text import plain
 from bot.wording import echo, plural
 from cogs._checkin_context import reporting
-from cogs._common import EMBED_COLOUR
+from cogs._common import EMBED_COLOUR, weekday_choices
 from cogs._consult_context import COG_NAME, ConsultContext, Post
 from cogs._consult_dms import RENDERERS, PresenterButton
 from cogs._consult_from_checkin import (
@@ -485,12 +485,7 @@ class ConsultCog(commands.Cog, name=COG_NAME):
     async def _weekday_choices(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
-        typed = current.strip().lower()
-        return [
-            app_commands.Choice(name=day.title(), value=day.title())
-            for day in WEEKDAYS
-            if day.startswith(typed)
-        ]
+        return weekday_choices(current)
 
     @app_commands.check(moderators_only)
     @recurring.command(name="skip", description="Skip one date of the recurring consultation")

@@ -24,7 +24,6 @@ from bot.app.client import PeerPulseBot
 from bot.app.dm_transport import OutgoingDm
 from bot.charts import pulse_points
 from bot.checkins.render import discord_time
-from bot.checkins.schedule import WEEKDAYS
 from bot.delivery.outbox import OutboxItem
 from bot.errors import UserError
 from bot.groups import Group
@@ -34,7 +33,13 @@ from bot.pulse.crisis import load_crisis_resources
 from bot.pulse.instrument import InstrumentLibrary
 from bot.pulse.service import PulseService
 from bot.pulse.store import CloseOutcome
-from cogs._common import EMBED_COLOUR, group_here, moderator_group, require_can_post
+from cogs._common import (
+    EMBED_COLOUR,
+    group_here,
+    moderator_group,
+    require_can_post,
+    weekday_choices,
+)
 from cogs._pulse_context import COG_NAME, PulseContext
 from cogs._pulse_posting import PulsePoster, result_embed
 from cogs._pulse_survey import DYNAMIC_ITEMS, on_pulse_submit, pulse_step, take_view
@@ -119,12 +124,7 @@ class PulseCog(commands.Cog, name=COG_NAME):
     async def _weekday_choices(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
-        typed = current.strip().lower()
-        return [
-            app_commands.Choice(name=day.title(), value=day.title())
-            for day in WEEKDAYS
-            if day.startswith(typed)
-        ]
+        return weekday_choices(current)
 
     @pulse.command(name="open", description="Open a pulse now")
     async def open(self, interaction: discord.Interaction[Any]) -> None:

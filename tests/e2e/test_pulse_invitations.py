@@ -79,3 +79,30 @@ async def test_invitations_reach_the_channel_and_opted_in_members_in_their_hours
     assert len(pulse_dms(server, ben)) == 2
     assert pulse_dms(server, eve) == []  # away the whole time
     assert pulse_dms(server, chen) == []
+
+
+async def test_someone_who_left_the_server_cannot_take_the_pulse_from_their_dm(
+    server: SandboxServer, group: DemoGroup, peerpulse: RunningBot
+) -> None:
+    ben = group.member_ids[1]
+    await set_home(server, group)
+    await server.actor(ben).slash(
+        "me dms", channel_id=group.home_channel_id, options={"kind": "pulse", "setting": "on"}
+    )
+    await pulse(
+        server,
+        group,
+        group.moderator_id,
+        "schedule",
+        every=2,
+        weekday="Tuesday",
+        time="10:00",
+        days_open=3,
+    )
+    await advance_to(peerpulse, TUESDAY_10)
+    dm = next(m for m in reversed(bot_dms(server, ben)) if m.buttons())
+    server.remove_member(group.guild_id, ben)
+    refused = await server.actor(ben).click(dm.id, label=TAKE)
+    assert refused.message is not None
+    assert "a group you're not part of" in refused.message.content
+    assert refused.modal is None
